@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+//
+// CharRNN: character-level recurrent language models (RNN, LSTM, GRU) on the CPU.
+// Data flows one way (see ../shared/DESIGN.md):
+//   C shims → TextCorpus → Tensor → NeuralNet → CharRNN → charrnn (CLI)
+import PackageDescription
+
+let package = Package(
+    name: "CharRNN",
+    products: [
+        .executable(name: "charrnn", targets: ["CharRNNCLI"]),
+        .library(name: "CharRNN", targets: ["CharRNN"]),
+        .library(name: "TextCorpus", targets: ["TextCorpus"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: System libraries and C shims
+        // ICU is wrapped by a C target whose public header uses only <stdint.h> types: Debian renames
+        // ICU's symbols by macro (ubrk_open → ubrk_open_72) and ICU's headers clash with Foundation's
+        // private ICU copy when both are visible to one Swift module.
+        .target(
+            name: "CICU",
+            linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icudata")]
+        ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Library modules
+        .target(name: "TextCorpus", dependencies: ["CICU", "CZlib"]),
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "NeuralNet", dependencies: ["Tensor"]),
+        .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet"]),
+
+        // MARK: Command-line tool
+        .executableTarget(
+            name: "CharRNNCLI",
+            dependencies: ["CharRNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TextCorpusTests", dependencies: ["TextCorpus", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CharRNNCLI", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,15 @@
+import ArgumentParser
+import TextCorpus
+
+/// The `charrnn` command: a thin shell over the CharRNN library.
+@main
+struct CharRNNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charrnn",
+        abstract: "Character-level recurrent language models (RNN, LSTM, GRU) on the CPU.",
+        version: "0.1.0 (ICU \(ICUInfo.version))",
+        subcommands: [
+            // Each command group registers here, one line each.
+        ]
+    )
+}

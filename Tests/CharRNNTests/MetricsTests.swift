@@ -1,0 +1,24 @@
+import Testing
+@testable import CharRNN
+
+@Suite struct MetricsTests {
+    @Test func recordRoundTripsThroughJSONLines() throws {
+        let train = MetricsRecord(kind: .train, step: 3, epoch: 0, time: 1.5, loss: 2.0,
+                                  gradNorm: 6.5, clipped: true, learningRate: 0.002,
+                                  unitsPerSecond: 1000, skippedSteps: 0)
+        let eval = MetricsRecord(kind: .eval, step: 3, epoch: 0, time: 1.7, loss: 1.9, split: "validation")
+        let text = try train.jsonLine() + "\n\n" + eval.jsonLine() + "\n"
+        #expect(try train.jsonLine().contains("\"grad_norm\":6.5"))
+        #expect(try MetricsRecord.parseLines(text) == [train, eval])
+    }
+
+    @Test func malformedLineIsNamed() {
+        let text = "{\"kind\":\"eval\",\"step\":1,\"epoch\":0,\"time\":0,\"loss\":1}\n{oops\n"
+        #expect(throws: MetricsError.malformedLine(2)) { try MetricsRecord.parseLines(text) }
+    }
+
+    @Test func bitsPerUnitIsLossOverLn2() {
+        let record = MetricsRecord(kind: .eval, step: 0, epoch: 0, time: 0, loss: 2 * 0.6931471805599453)
+        #expect(abs(record.bitsPerUnit - 2) < 1e-12)
+    }
+}
