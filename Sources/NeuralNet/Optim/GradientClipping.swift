@@ -83,27 +83,29 @@ public enum GradientClipper {
         var clampedCount = 0
         let n4 = n & ~3
         if let maxValue = clipping.maxValue {
-            let c = Scalar(maxValue)
+            // A Float square is exact in Double, so clamp(g)² == min(g², c²) and |g| > c ⇔ g² > c².
+            let c = Double(Scalar(maxValue))
+            let cc = c * c
+            // Counts kept in Double lanes (exact below 2^53) so the loop stays in vector registers.
+            var k0 = 0.0, k1 = 0.0, k2 = 0.0, k3 = 0.0
             var i = 0
-            @inline(__always) func clampSquare(_ g: Scalar) -> (Double, Double, Int) {
-                let x = Double(g)
-                let k = g > c ? c : (g < -c ? -c : g)
-                let y = Double(k)
-                return (x * x, y * y, (g > c || g < -c) ? 1 : 0)
-            }
             while i < n4 {
-                let a = clampSquare(gradients[i]), b = clampSquare(gradients[i + 1])
-                let d = clampSquare(gradients[i + 2]), e = clampSquare(gradients[i + 3])
-                r0 += a.0; r1 += b.0; r2 += d.0; r3 += e.0
-                c0 += a.1; c1 += b.1; c2 += d.1; c3 += e.1
-                clampedCount += a.2 + b.2 + d.2 + e.2
+                let a = Double(gradients[i]), b = Double(gradients[i + 1])
+                let d = Double(gradients[i + 2]), e = Double(gradients[i + 3])
+                let a2 = a * a, b2 = b * b, d2 = d * d, e2 = e * e
+                r0 += a2; r1 += b2; r2 += d2; r3 += e2
+                c0 += a2 > cc ? cc : a2; c1 += b2 > cc ? cc : b2
+                c2 += d2 > cc ? cc : d2; c3 += e2 > cc ? cc : e2
+                k0 += a2 > cc ? 1 : 0; k1 += b2 > cc ? 1 : 0; k2 += d2 > cc ? 1 : 0; k3 += e2 > cc ? 1 : 0
                 i += 4
             }
             while i < n {
-                let a = clampSquare(gradients[i])
-                r0 += a.0; c0 += a.1; clampedCount += a.2
+                let a = Double(gradients[i])
+                let a2 = a * a
+                r0 += a2; c0 += a2 > cc ? cc : a2; k0 += a2 > cc ? 1 : 0
                 i += 1
             }
+            clampedCount = Int((k0 + k1) + (k2 + k3))
         } else {
             var i = 0
             while i < n4 {
