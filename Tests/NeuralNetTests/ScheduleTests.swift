@@ -150,3 +150,24 @@ import Testing
         #expect(throws: OptimConfigError.self) { try LRScheduler(config: .init(), baseLearningRate: 0) }
     }
 }
+
+@Suite struct ScheduleStateValidationTests {
+    /// A corrupt saved schedule (EVERY = 0 would divide by zero) is rejected when decoded.
+    @Test func decodingValidates() throws {
+        let good = try LRScheduler(config: .parse("step:3:0.5"), baseLearningRate: 0.1)
+        let json = String(decoding: try JSONEncoder().encode(good), as: UTF8.self)
+        #expect(json.contains("\"every\":3"))
+        let bad = json.replacingOccurrences(of: "\"every\":3", with: "\"every\":0")
+        do {
+            _ = try JSONDecoder().decode(LRScheduler.self, from: Data(bad.utf8))
+            Issue.record("decoded a schedule with EVERY = 0")
+        } catch let error as OptimConfigError {
+            #expect(error.description.contains("EVERY must be a positive integer"))
+        }
+        let cosine = try LRScheduler(config: .parse("cosine:0"), baseLearningRate: 0.1, totalSteps: 10)
+        let noTotal = String(decoding: try JSONEncoder().encode(cosine), as: UTF8.self)
+            .replacingOccurrences(of: "\"totalSteps\":10", with: "\"totalSteps\":0")
+        #expect(throws: OptimConfigError.self) { try JSONDecoder().decode(LRScheduler.self, from: Data(noTotal.utf8)) }
+        #expect(try JSONDecoder().decode(LRScheduler.self, from: JSONEncoder().encode(cosine)) == cosine)
+    }
+}

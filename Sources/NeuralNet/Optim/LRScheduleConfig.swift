@@ -114,7 +114,38 @@ public struct LRScheduleConfig: Codable, Sendable, Equatable, Hashable, CustomSt
             throw fail("unknown schedule '\(parts[0])', expected constant, step:EVERY:GAMMA, exp:GAMMA, "
                        + "cosine:MIN or plateau:FACTOR:PATIENCE")
         }
-        return LRScheduleConfig(schedule: schedule, warmupSteps: warmup)
+        let config = LRScheduleConfig(schedule: schedule, warmupSteps: warmup)
+        try config.validate()
+        return config
+    }
+
+    /// Throws a one-line error (option `--lr-schedule SPEC`) if a value is out of the range `parse`
+    /// accepts; used for configs that did not come from `parse` (e.g. decoded from a checkpoint).
+    public func validate() throws {
+        func fail(_ message: String) -> OptimConfigError {
+            OptimConfigError(option: "--lr-schedule '\(specification)'", message: message)
+        }
+        guard warmupSteps >= 0 else {
+            throw OptimConfigError(option: "--warmup", message: "must be a number of steps >= 0, got \(warmupSteps)")
+        }
+        switch schedule {
+        case .constant:
+            break
+        case let .step(every, gamma):
+            guard every >= 1 else { throw fail("EVERY must be a positive integer") }
+            guard gamma.isFinite, gamma > 0 else { throw fail("GAMMA must be > 0") }
+        case let .exponential(gamma):
+            guard gamma.isFinite, gamma > 0 else { throw fail("GAMMA must be > 0") }
+        case let .cosine(minimum):
+            guard minimum.isFinite, minimum >= 0 else { throw fail("MIN must be >= 0") }
+        case let .plateau(p):
+            guard p.factor > 0, p.factor < 1 else { throw fail("FACTOR must be in (0, 1)") }
+            guard p.patience >= 0 else { throw fail("PATIENCE must be an integer >= 0") }
+            guard p.cooldown >= 0 else { throw fail("COOLDOWN must be an integer >= 0") }
+            guard p.minLearningRate.isFinite, p.minLearningRate >= 0 else { throw fail("MIN_LR must be >= 0") }
+            guard p.threshold.isFinite, p.threshold >= 0, p.threshold < 1 else { throw fail("threshold must be in [0, 1)") }
+            guard p.eps.isFinite, p.eps >= 0 else { throw fail("eps must be >= 0") }
+        }
     }
 
     /// The `--lr-schedule` string that parses back to `schedule` (warmup not included).

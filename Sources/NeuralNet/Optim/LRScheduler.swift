@@ -20,8 +20,8 @@ public struct LRScheduler: Codable, Sendable, Equatable {
     public struct PlateauState: Codable, Sendable, Equatable {
         /// Learning rate after the reductions so far (before warmup).
         public var learningRate: Double
-        /// Best validation loss seen (+inf before the first).
-        public var best: Double = .infinity
+        /// Best validation loss seen; nil (PyTorch's +inf, which JSON cannot hold) before any.
+        public var best: Double?
         /// Consecutive validations without improvement.
         public var badValidations: Int = 0
         /// Remaining cooldown validations.
@@ -31,19 +31,44 @@ public struct LRScheduler: Codable, Sendable, Equatable {
     }
     public private(set) var plateau: PlateauState
 
-    /// Throws a one-line error if `.cosine` lacks a positive `totalSteps` or `baseLearningRate` ≤ 0.
+    /// Throws a one-line error if `config` is out of range, `.cosine` lacks a positive `totalSteps`
+    /// or `baseLearningRate` ≤ 0.
     public init(config: LRScheduleConfig, baseLearningRate: Double, totalSteps: Int? = nil) throws {
-        guard baseLearningRate.isFinite, baseLearningRate > 0 else {
-            throw OptimConfigError(option: "--lr", message: "must be a finite number > 0, got \(baseLearningRate)")
-        }
-        if case .cosine = config.schedule, (totalSteps ?? 0) <= 0 {
-            throw OptimConfigError(option: "--lr-schedule \(config.specification)",
-                                   message: "needs the run's total number of steps (> 0)")
-        }
+        try Self.validate(config: config, baseLearningRate: baseLearningRate, totalSteps: totalSteps)
         self.config = config
         self.baseLearningRate = baseLearningRate
         self.totalSteps = totalSteps
         plateau = PlateauState(learningRate: baseLearningRate)
+    }
+
+    private static func validate(config: LRScheduleConfig, baseLearningRate: Double, totalSteps: Int?) throws {
+        try config.validate()
+        guard baseLearningRate.isFinite, baseLearningRate > 0 else {
+            throw OptimConfigError(option: "--lr", message: "must be a finite number > 0, got \(baseLearningRate)")
+        }
+        if case .cosine = config.schedule, (totalSteps ?? 0) <= 0 {
+            throw OptimConfigError(option: "--lr-schedule '\(config.specification)'",
+                                   message: "needs the run's total number of steps (> 0)")
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case config, baseLearningRate, totalSteps, plateau
+    }
+
+    /// Decodes a saved scheduler, validating it like `init(config:baseLearningRate:totalSteps:)` (a
+    /// corrupt state file gives a one-line `OptimConfigError`, never a crash later).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        config = try c.decode(LRScheduleConfig.self, forKey: .config)
+        baseLearningRate = try c.decode(Double.self, forKey: .baseLearningRate)
+        totalSteps = try c.decodeIfPresent(Int.self, forKey: .totalSteps)
+        plateau = try c.decode(PlateauState.self, forKey: .plateau)
+        try Self.validate(config: config, baseLearningRate: baseLearningRate, totalSteps: totalSteps)
+        guard plateau.learningRate.isFinite, plateau.learningRate >= 0, plateau.badValidations >= 0,
+              plateau.cooldownCounter >= 0, plateau.reductions >= 0, plateau.best?.isFinite ?? true else {
+            throw OptimConfigError(option: "lr schedule state", message: "invalid plateau state \(plateau)")
+        }
     }
 
     /// Warmup multiplier at optimizer step `step`: (min(step, N) + 1)/(N + 1), 1 without warmup.
@@ -79,7 +104,7 @@ public struct LRScheduler: Codable, Sendable, Equatable {
     @discardableResult
     public mutating func recordValidation(loss: Double) -> Bool {
         guard case let .plateau(s) = config.schedule else { return false }
-        if loss < plateau.best * (1 - s.threshold) {
+        if loss < (plateau.best ?? .infinity) * (1 - s.threshold) {
             plateau.best = loss
             plateau.badValidations = 0
         } else {
