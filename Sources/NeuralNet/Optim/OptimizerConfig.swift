@@ -156,3 +156,24 @@ public struct OptimizerConfig: Codable, Sendable, Equatable, Hashable {
         }
     }
 }
+
+extension OptimizerConfig: CustomStringConvertible {
+    /// One line for logs, e.g. `adam lr=0.002 betas=(0.9, 0.999) eps=1e-08 weight_decay=0.0`.
+    public var description: String {
+        var parts = ["\(kind.rawValue) lr=\(learningRate)"]
+        switch kind {
+        case .sgd:
+            parts.append("momentum=\(momentum)")
+            if dampening != 0 { parts.append("dampening=\(dampening)") }
+            if nesterov { parts.append("nesterov") }
+        case .rmsprop:
+            parts.append("alpha=\(alpha) eps=\(eps)")
+            if momentum != 0 { parts.append("momentum=\(momentum)") }
+            if centered { parts.append("centered") }
+        case .adam, .adamw:
+            parts.append("betas=(\(beta1), \(beta2)) eps=\(eps)")
+        }
+        parts.append("weight_decay=\(weightDecay)")
+        return parts.joined(separator: " ")
+    }
+}
