@@ -96,9 +96,14 @@ public enum SyntheticCorpusError: Error, Equatable, CustomStringConvertible {
 ///   depth < 6, each free position starts a nested pair with probability 0.04 (distance drawn with
 ///   bound = room left in the interior − 1), otherwise takes one filler unit. So the closer at
 ///   `position` is exactly `distance` units after its opener, and pairs nest properly.
+///   For `quotes` only, quotations are word-aligned: a top-level quotation waits for the current
+///   word and its space to finish, nested ones may start only where a word would start (with
+///   probability 0.15 there), the interior starts a fresh word and a closing mark ends the word
+///   (the next filler unit is a space).
 /// - `recall`: records `@K` + filler + `?K` + newline, `K` uniform in A–Z, distance `d` (key to
 ///   reproduced key) = 1 + draw with bound `min(maxDistance, remaining − 3) − 1`, so `d ≥ 2`; the
-///   filler between has `d − 2` units. A tail too short for a record (< 5 units) is filler.
+///   filler between has `d − 2` units and starts with a space. A tail too short for a record
+///   (< 5 units) is filler.
 /// Filler for `brackets`/`recall` is words of random lowercase letters separated by single spaces;
 /// for `quotes` it is words from a fixed list of 48 common English words with occasional `,` and `.`.
 public struct SyntheticCorpus: Sendable {
@@ -191,6 +196,10 @@ struct SyntheticBuilder {
 
     static let maxDepth = 6
     static let nestProbability = 0.04
+    static let wordNestProbability = 0.15
+
+    /// Quotations (`quotes`) open at word starts and end words; brackets go anywhere.
+    var wordAligned: Bool { options.task == .quotes }
 
     init(options: SyntheticOptions) {
         self.options = options
@@ -210,6 +219,13 @@ struct SyntheticBuilder {
             let gap = min(random.below(8), remaining)
             appendFiller(gap)
             remaining -= gap
+            if wordAligned {
+                // Quotations open at a word start: finish the current word and its space.
+                while remaining > 0 && !filler.atWordStart {
+                    appendFiller(1)
+                    remaining -= 1
+                }
+            }
             if remaining >= 2 {
                 let d = sampler.draw(bound: min(options.maxDistance, remaining - 1), using: &random)
                 pair(distance: d, depth: 0, pairs: pairs)
@@ -226,9 +242,11 @@ struct SyntheticBuilder {
         let (opener, closer) = pairs[random.below(pairs.count)]
         let openerPosition = units.count
         units.append(opener)
+        if wordAligned { filler.reset() }
         var room = d - 1
         while room > 0 {
-            if depth + 1 < Self.maxDepth && room >= 2 && random.chance(Self.nestProbability) {
+            let mayNest = depth + 1 < Self.maxDepth && room >= 2 && (!wordAligned || filler.atWordStart)
+            if mayNest && random.chance(wordAligned ? Self.wordNestProbability : Self.nestProbability) {
                 let child = sampler.draw(bound: room - 1, using: &random)
                 pair(distance: child, depth: depth + 1, pairs: pairs)
                 room -= child + 1
@@ -240,6 +258,7 @@ struct SyntheticBuilder {
         events.append(SyntheticEvent(position: units.count, openerPosition: openerPosition, distance: d,
                                      expected: String(closer), depth: depth))
         units.append(closer)
+        if wordAligned { filler.endWord() }
     }
 
     mutating func recall() {
@@ -253,7 +272,7 @@ struct SyntheticBuilder {
             units.append("@")
             let keyPosition = units.count
             units.append(key)
-            filler.reset()
+            filler.endWord()
             appendFiller(d - 2)
             units.append("?")
             events.append(SyntheticEvent(position: units.count, openerPosition: keyPosition, distance: d,
@@ -282,8 +301,14 @@ struct FillerSource {
 
     init(style: Style) { self.style = style }
 
-    /// Starts a fresh word (used at record boundaries so records do not depend on earlier filler).
+    /// Starts a fresh word (after an opening quotation mark).
     mutating func reset() { pending.removeAll(); lastWasSpace = true }
+
+    /// Drops the rest of the current word; the next unit is a space (after a closing mark or a key).
+    mutating func endWord() { pending.removeAll(); lastWasSpace = false }
+
+    /// Whether the next unit starts a new word.
+    var atWordStart: Bool { pending.isEmpty && lastWasSpace }
 
     mutating func next(using random: inout SyntheticRandom) -> Character {
         if pending.isEmpty {
