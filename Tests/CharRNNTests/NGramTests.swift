@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharRNN
+import TestSupport
 
 @Suite struct NGramTests {
     // Units a = 0, b = 1, c = 2; training "ababa".
@@ -83,5 +84,41 @@ import Testing
         #expect(result.overall.correct == 0)
         let wide = try NGramModel(order: 8, vocabularySize: unitForID.count, training: ids)
         #expect(wide.longRangeRecall(ids: ids, unitForID: unitForID).overall.correct == 40)
+    }
+}
+
+@Suite struct NGramShippedCorpusTests {
+    /// The 5-gram baseline on the shipped brackets corpus: near-perfect within its 4-unit context,
+    /// close to a guess among three bracket types far away.
+    @Test func fiveGramOnSyntheticBrackets() throws {
+        let url = TestSupport.SharedCorpora.projectRoot.appendingPathComponent("corpora/synth/brackets.txt")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            Issue.record("corpora/synth/brackets.txt is missing"); return
+        }
+        let units = text.map(String.init)
+        let unitForID = Array(Set(units)).sorted()
+        let idOf = Dictionary(uniqueKeysWithValues: unitForID.enumerated().map { ($0.element, Int32($0.offset)) })
+        let ids = units.map { idOf[$0]! }
+        let split = ids.count * 9 / 10
+        let model = try NGramModel(order: 5, vocabularySize: unitForID.count, training: Array(ids[..<split]))
+        let heldOut = Array(ids[split...])
+        let nats = try #require(model.crossEntropy(heldOut))
+        let result = model.longRangeDelimiters(ids: heldOut, unitForID: unitForID)
+        print(String(format: "5-gram held-out: %.4f nats/unit", nats))
+        print(result.table())
+        // Random-letter filler is unpredictable: a trigram gets close to the letters' entropy, while
+        // the 5-gram's sparse 4-unit contexts overfit (Witten–Bell gives a context seen once half its mass).
+        let trigram = try NGramModel(order: 3, vocabularySize: unitForID.count, training: Array(ids[..<split]))
+        let trigramNats = try #require(trigram.crossEntropy(heldOut))
+        print(String(format: "3-gram held-out: %.4f nats/unit", trigramNats))
+        #expect(trigramNats < log(Double(unitForID.count)))
+        #expect(trigramNats < nats)
+        #expect(result.overall.count > 500)
+        let near = try #require(result.buckets[0].typeAccuracy)
+        let far = result.buckets[1...4].reduce(0) { $0 + $1.correct }
+        let farCount = result.buckets[1...4].reduce(0) { $0 + $1.count }
+        #expect(farCount > 100)
+        #expect(near > 0.6)
+        #expect(Double(far) / Double(farCount) < 0.45)
     }
 }
