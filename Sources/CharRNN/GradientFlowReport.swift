@@ -83,15 +83,22 @@ public struct GradientFlowResult: Codable, Sendable, Equatable {
         case initialization = "init"
     }
 
-    /// Pretty, key-sorted JSON (non-finite numbers are not representable: norms must be finite).
+    /// Pretty, key-sorted JSON. Non-finite numbers (an overflowing norm) are written as the
+    /// strings "Infinity", "-Infinity", "NaN" — the spellings Python's json module reads.
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try encoder.encode(self)
     }
 
+    /// Decodes ``encoded()`` output (also accepting the non-finite spellings).
     public static func decode(_ data: Data) throws -> GradientFlowResult {
-        try JSONDecoder().decode(GradientFlowResult.self, from: data)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try decoder.decode(GradientFlowResult.self, from: data)
     }
 }
 

@@ -50,5 +50,9 @@ import Testing
             #expect(text.contains(key), "missing \(key)")
         }
         #expect(try GradientFlowResult.decode(result.encoded()) == result)
+        // An overflowing norm still writes and reads back.
+        var overflowing = result
+        overflowing.layers[0].maxNorms[0] = .infinity
+        #expect(try GradientFlowResult.decode(overflowing.encoded()).layers[0].maxNorms[0] == .infinity)
     }
 }

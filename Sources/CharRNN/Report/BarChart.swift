@@ -9,8 +9,8 @@ struct GroupedBarChart {
     var categories: [String]
     var xLabel: String
     var yLabel: String
-    /// Series name, colour and one value per category.
-    var series: [(name: String, color: String, values: [Double?])]
+    /// Series name, colour, fill opacity and one value per category.
+    var series: [(name: String, color: String, opacity: Double, values: [Double?])]
     var yRange: ClosedRange<Double>? = nil
     var width: Double = 960
     var plotHeight: Double = 280
@@ -42,9 +42,14 @@ struct GroupedBarChart {
                     out += SVG.text("n/a", x: bx + barWidth / 2, y: y1 - 4, anchor: "middle", size: 8, cssClass: "na")
                     continue
                 }
+                // A zero still shows as a thin bar, so it is not mistaken for a missing value.
                 let top = yScale.position(value), base = yScale.position(0)
-                out += SVG.rect(x: bx, y: min(top, base), width: barWidth - 1, height: abs(base - top),
-                                fill: entry.color, title: "\(entry.name), \(category): \(ChartScale.format(value))")
+                let height = max(abs(base - top), 1.5)
+                out += "<g fill-opacity=\"\(SVG.coordinate(entry.opacity))\">"
+                out += SVG.rect(x: bx, y: min(top, base - height), width: barWidth - 1, height: height,
+                                fill: entry.color, stroke: entry.color,
+                                title: "\(entry.name), \(category): \(ChartScale.format(value))")
+                out += "</g>"
             }
         }
         out += SVG.line(x0, y1, x1, y1, stroke: "#333")
@@ -54,7 +59,7 @@ struct GroupedBarChart {
         if values.isEmpty {
             out += SVG.text("no data", x: (x0 + x1) / 2, y: (y0 + y1) / 2, anchor: "middle", size: 14, cssClass: "no-data")
         }
-        out += Legend.svg(entries: series.map { ($0.name, $0.color, nil, true) }, x: x0, y: y1 + 56, width: x1 - x0)
+        out += Legend.svg(entries: series.map { ($0.name, $0.color, nil, true, $0.opacity) }, x: x0, y: y1 + 56, width: x1 - x0)
         return out + "</svg>"
     }
 }

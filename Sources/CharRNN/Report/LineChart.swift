@@ -84,14 +84,14 @@ struct LineChart {
             }
         }
         out += "</g>"
-        out += Legend.svg(entries: series.map { ($0.name, $0.color, $0.dash, false) }, x: x0, y: y1 + 56, width: x1 - x0)
+        out += Legend.svg(entries: series.map { ($0.name, $0.color, $0.dash, false, 1) }, x: x0, y: y1 + 56, width: x1 - x0)
         return out + "</svg>"
     }
 }
 
 /// A legend in rows of three entries: a line (or a filled square for bars) and the name.
 enum Legend {
-    static func svg(entries: [(name: String, color: String, dash: String?, filled: Bool)], x: Double, y: Double,
+    static func svg(entries: [(name: String, color: String, dash: String?, filled: Bool, opacity: Double)], x: Double, y: Double,
                     width: Double) -> String {
         var out = "<g class=\"legend\">"
         let column = width / 3
@@ -99,7 +99,9 @@ enum Legend {
             let ex = x + Double(index % 3) * column
             let ey = y + Double(index / 3) * 18
             if entry.filled {
-                out += SVG.rect(x: ex, y: ey - 9, width: 22, height: 10, fill: entry.color)
+                out += "<g fill-opacity=\"\(SVG.coordinate(entry.opacity))\">"
+                out += SVG.rect(x: ex, y: ey - 9, width: 22, height: 10, fill: entry.color, stroke: entry.color)
+                out += "</g>"
             } else {
                 out += SVG.line(ex, ey - 4, ex + 22, ey - 4, stroke: entry.color, width: 2.5, dash: entry.dash)
             }

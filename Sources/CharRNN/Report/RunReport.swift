@@ -213,13 +213,20 @@ public enum RunReport {
             let forTask = entries.filter { $0.result.task == task }
             guard !forTask.isEmpty else { continue }
             let categories = (forTask.first!.result.buckets + [forTask.first!.result.overall]).map(\.label)
-            // Several results of one run (model, n-gram) share the run's colour family: index by entry.
+            // Results of one run share the run's colour; its second, third… result (e.g. an n-gram
+            // baseline) is drawn lighter.
+            var seenPerRun: [Int: Int] = [:]
+            let shades: [Double] = forTask.map { entry in
+                let k = seenPerRun[entry.runIndex, default: 0]
+                seenPerRun[entry.runIndex] = k + 1
+                return [1.0, 0.4, 0.2, 0.65][k % 4]
+            }
             let series = forTask.enumerated().map { i, entry in
-                (name: "\(entry.run): \(entry.result.label)", color: SVG.color(forTask.count == runs.count ? entry.runIndex : i),
+                (name: "\(entry.run): \(entry.result.label)", color: SVG.color(entry.runIndex), opacity: shades[i],
                  values: (entry.result.buckets + [entry.result.overall]).map(\.typeAccuracy))
             }
             let probabilities = forTask.enumerated().map { i, entry in
-                (name: "\(entry.run): \(entry.result.label)", color: SVG.color(forTask.count == runs.count ? entry.runIndex : i),
+                (name: "\(entry.run): \(entry.result.label)", color: SVG.color(entry.runIndex), opacity: shades[i],
                  values: (entry.result.buckets + [entry.result.overall]).map(\.meanProbability))
             }
             let what = task == .delimiters ? "closing-delimiter" : "recall key"
