@@ -188,3 +188,27 @@ enum ReportFixtures {
         #expect(ChartScale.format(2.5) == "2.5")
     }
 }
+
+@Suite struct ReportChartTests {
+    @Test func longSeriesAreDecimatedKeepingTheEnvelope() {
+        let scale = ChartScale(kind: .linear, values: [0, 1000], start: 0, end: 100)
+        let points = (0...100_000).map { i in (x: Double(i) / 100, y: i == 51_234 ? 99.0 : sin(Double(i))) }
+        let kept = LineChart.decimate(points, xScale: scale, limit: 400)
+        #expect(kept.count <= 4 * 101)
+        #expect(kept.contains { $0.y == 99 })                        // a spike survives
+        #expect(kept.first!.x == 0 && kept.last!.x == 1000)
+        #expect(zip(kept, kept.dropFirst()).allSatisfy { $0.x <= $1.x })
+        #expect(LineChart.decimate(Array(points.prefix(10)), xScale: scale, limit: 400).count == 10)
+    }
+
+    @Test func emptyMetricsStillRender() throws {
+        let parent = try SharedCorpora.temporaryDirectory("report-empty")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("no-steps-yet")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try "".write(to: run.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let html = RunReport.html(runs: [try ReportRun.load(run)])
+        #expect(html.contains("class=\"no-data\""))
+        #expect(html.contains("<svg id=\"chart-clip-rate\""))
+    }
+}

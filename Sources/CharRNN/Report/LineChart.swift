@@ -70,8 +70,9 @@ struct LineChart {
         out += "<clipPath id=\"\(SVG.escape(id))-clip\"><rect x=\"\(SVG.coordinate(x0))\" y=\"\(SVG.coordinate(y0 - 2))\" width=\"\(SVG.coordinate(x1 - x0))\" height=\"\(SVG.coordinate(y1 - y0 + 4))\"/></clipPath>"
         out += "<g clip-path=\"url(#\(SVG.escape(id))-clip)\">"
         for s in series {
-            let visible = s.points.filter { xScale.accepts($0.x) && yScale.accepts($0.y) }
-            guard !visible.isEmpty else { continue }
+            let accepted = s.points.filter { xScale.accepts($0.x) && yScale.accepts($0.y) }
+            guard !accepted.isEmpty else { continue }
+            let visible = s.markers ? accepted : LineChart.decimate(accepted, xScale: xScale, limit: Int(x1 - x0) * 4)
             let coordinates = visible.map { "\(SVG.coordinate(xScale.position($0.x))),\(SVG.coordinate(yScale.position($0.y)))" }
             var attributes = "fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"\(SVG.coordinate(s.width))\" stroke-linejoin=\"round\""
             if let dash = s.dash { attributes += " stroke-dasharray=\"\(dash)\"" }
@@ -86,6 +87,29 @@ struct LineChart {
         out += "</g>"
         out += Legend.svg(entries: series.map { ($0.name, $0.color, $0.dash, false, 1) }, x: x0, y: y1 + 56, width: x1 - x0)
         return out + "</svg>"
+    }
+}
+
+extension LineChart {
+    /// Keeps long series small: when there are more than `limit` points, each pixel column keeps
+    /// its first, lowest, highest and last point (in order), which preserves the drawn envelope.
+    static func decimate(_ points: [(x: Double, y: Double)], xScale: ChartScale, limit: Int) -> [(x: Double, y: Double)] {
+        guard points.count > limit else { return points }
+        var out: [(x: Double, y: Double)] = []
+        var start = 0
+        while start < points.count {
+            let pixel = Int(xScale.position(points[start].x).rounded(.down))
+            var end = start + 1
+            var low = start, high = start
+            while end < points.count && Int(xScale.position(points[end].x).rounded(.down)) == pixel {
+                if points[end].y < points[low].y { low = end }
+                if points[end].y > points[high].y { high = end }
+                end += 1
+            }
+            for index in Set([start, low, high, end - 1]).sorted() { out.append(points[index]) }
+            start = end
+        }
+        return out
     }
 }
 
