@@ -125,6 +125,20 @@ import TestSupport
         #expect(units.filter { $0 == "?" }.count == corpus.events.count)
     }
 
+    @Test func recallDistancesFollowTheDocumentedLaw() throws {
+        let maxDistance = 300
+        let corpus = try SyntheticCorpus(SyntheticOptions(task: .recall, size: 400_000, maxDistance: maxDistance, seed: 8))
+        // d − 1 is drawn from the harmonic law with bound maxDistance − 1 (except near the end).
+        let events = corpus.events.filter { $0.position < corpus.options.size - maxDistance - 10 }
+        #expect(events.count > 4000)
+        let sampler = HarmonicDistanceSampler(maximum: maxDistance - 1)
+        for d in [2, 3, 5, 20, 100, 250] {
+            let empirical = Double(events.filter { $0.distance <= d }.count) / Double(events.count)
+            let expected = sampler.cdf(d - 1, bound: maxDistance - 1)
+            #expect(abs(empirical - expected) < 0.03, "CDF at \(d): \(empirical) vs \(expected)")
+        }
+    }
+
     @Test func quotesNestTypographicQuotations() throws {
         let corpus = try SyntheticCorpus(SyntheticOptions(task: .quotes, size: 10_000, maxDistance: 200, seed: 1))
         checkEvents(corpus, openers: ["“": "”", "‘": "’", "«": "»"])
