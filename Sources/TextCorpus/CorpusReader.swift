@@ -31,7 +31,7 @@ public struct CorpusReader: Sendable {
 
         public init(replaceInvalid: Bool = false, chunkSize: Int = 1 << 20) {
             self.replaceInvalid = replaceInvalid
-            self.chunkSize = max(16, chunkSize)
+            self.chunkSize = max(4, chunkSize)
         }
     }
 
