@@ -47,6 +47,6 @@ struct CorpusTokenize: ParsableCommand {
     struct Collector: UnitSink {
         var units: [String] = []
         mutating func ascii(_ byte: UInt8) { units.append(String(Unicode.Scalar(byte))) }
-        mutating func unit(_ text: String) { units.append(text) }
+        mutating func unit(utf8: UnsafeBufferPointer<UInt8>) { units.append(String(decoding: utf8, as: UTF8.self)) }
     }
 }

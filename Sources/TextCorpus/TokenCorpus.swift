@@ -85,9 +85,9 @@ public struct TokenCorpus: Sendable {
                 if k < splits.train.upperBound { trainCounts[id] += 1 }
             }
         }
-        var counts: [String: Int] = [:]
-        for (id, count) in trainCounts.enumerated() where count > 0 { counts[provisionalUnits[id]] = count }
-        let vocabulary = Vocabulary(counts: counts, tokenizer: tokenizer, maxVocab: maxVocab, minCount: minCount)
+        var counted: [(String, Int)] = []
+        for (id, count) in trainCounts.enumerated() where count > 0 { counted.append((provisionalUnits[id], count)) }
+        let vocabulary = Vocabulary(counted: counted, tokenizer: tokenizer, maxVocab: maxVocab, minCount: minCount)
         let remap = provisionalUnits.map { vocabulary.id(of: $0) }
         var unknown = 0
         ids.withUnsafeMutableBufferPointer { buffer in
@@ -144,7 +144,7 @@ public struct TokenCorpus: Sendable {
 /// Assigns provisional ids: ASCII byte b → b, other units → 128, 129, … in order of first appearance.
 struct ProvisionalSink: UnitSink {
     var ids: [Int32] = []
-    var index: [String: Int32] = [:]
+    var index: [UnitKey: Int32] = [:]
     var others: [String] = []
 
     var provisionalUnits: [String] {
@@ -154,13 +154,14 @@ struct ProvisionalSink: UnitSink {
     @inline(__always)
     mutating func ascii(_ byte: UInt8) { ids.append(Int32(byte)) }
 
-    mutating func unit(_ text: String) {
-        if let id = index[text] {
+    mutating func unit(utf8: UnsafeBufferPointer<UInt8>) {
+        let key = UnitKey(utf8)
+        if let id = index[key] {
             ids.append(id)
         } else {
             let id = Int32(128 + others.count)
-            index[text] = id
-            others.append(text)
+            index[key] = id
+            others.append(String(decoding: utf8, as: UTF8.self))
             ids.append(id)
         }
     }

@@ -4,8 +4,9 @@ import CICU
 public protocol UnitSink {
     /// A unit that is one ASCII character (0x00–0x7F): the fast path, no String is built.
     mutating func ascii(_ byte: UInt8)
-    /// Any other unit (never a single ASCII character).
-    mutating func unit(_ text: String)
+    /// Any other unit, as UTF-8 (never a single ASCII character; valid only during the call). A byte unit
+    /// 0x80–0xFF arrives as the UTF-8 of the scalar U+0080–U+00FF with that value.
+    mutating func unit(utf8: UnsafeBufferPointer<UInt8>)
 }
 
 /// Turns a stream of well-formed UTF-8 chunks into units: case folding (optional), normalization, then
@@ -35,6 +36,8 @@ public final class UnitSegmenter {
     private var utf16: [UInt16] = []
     private var scratch: [UInt16] = []
     private var utf8: [UInt8] = []
+    private var unitBytes = [UInt8](repeating: 0, count: 64)
+    private var ends: [Int] = []
     private let wordMode: Bool
 
     public init(options: TokenizerOptions) throws {
@@ -104,15 +107,21 @@ public final class UnitSegmenter {
         }
         let n = region.count
         let fold = options.caseFold
-        var i = 0
+        var i = 0  // invariant: i is a safe point
         while i < n {
-            let b = region[i]
-            if b < 0x80 && (i == 0 || isSafe(after: region[i - 1], before: b))
-                && (i + 1 == n || isSafe(after: b, before: region[i + 1])) {
+            // Fast path: ASCII characters with a safe point after them (one before is the invariant).
+            while i < n {
+                let b = region[i]
+                if b >= 0x80 { break }
+                if i + 1 < n {
+                    let c = region[i + 1]
+                    if !(c < 0x80 && b != 0x0D) && !isSafe(after: b, before: c) { break }
+                }
                 sink.ascii(fold && b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
                 i += 1
-                continue
             }
+            if i >= n { break }
+            // Slow path up to the next safe point.
             var j = i + 1
             while j < n && !isSafe(after: region[j - 1], before: region[j]) { j += 1 }
             _ = try slow(UnsafeBufferPointer(rebasing: region[i..<j]), holdBack: 0, into: &sink)
@@ -192,12 +201,12 @@ public final class UnitSegmenter {
             let text = UnsafeBufferPointer(rebasing: all[0..<length])
             switch options.unit {
             case .grapheme, .word:
-                var ends: [Int] = []
+                ends.removeAll(keepingCapacity: true)
                 try breaker!.segments(text) { ends.append($0) }
                 let emitCount = max(0, ends.count - holdBack)
                 var start = 0
                 for k in 0..<emitCount {
-                    Self.emit(UnsafeBufferPointer(rebasing: text[start..<ends[k]]), into: &sink)
+                    emit(UnsafeBufferPointer(rebasing: text[start..<ends[k]]), into: &sink)
                     start = ends[k]
                 }
                 return Array(text[start...])
@@ -205,7 +214,7 @@ public final class UnitSegmenter {
                 var i = 0
                 while i < length {
                     let width = (text[i] & 0xFC00) == 0xD800 && i + 1 < length && (text[i + 1] & 0xFC00) == 0xDC00 ? 2 : 1
-                    Self.emit(UnsafeBufferPointer(rebasing: text[i..<(i + width)]), into: &sink)
+                    emit(UnsafeBufferPointer(rebasing: text[i..<(i + width)]), into: &sink)
                     i += width
                 }
                 return []
@@ -213,19 +222,50 @@ public final class UnitSegmenter {
                 let count = try ICUText.transform8(into: &utf8, text)
                 for k in 0..<count {
                     let byte = utf8[k]
-                    if byte < 0x80 { sink.ascii(byte) } else { sink.unit(String(Unicode.Scalar(byte))) }
+                    if byte < 0x80 {
+                        sink.ascii(byte)
+                    } else {
+                        let pair: (UInt8, UInt8) = (0xC0 | byte >> 6, 0x80 | byte & 0x3F)
+                        withUnsafeBytes(of: pair) { sink.unit(utf8: $0.bindMemory(to: UInt8.self)) }
+                    }
                 }
                 return []
             }
         }
     }
 
+    /// Emits one segment (UTF-16) as UTF-8.
     @inline(__always)
-    private static func emit<S: UnitSink>(_ segment: UnsafeBufferPointer<UInt16>, into sink: inout S) {
+    private func emit<S: UnitSink>(_ segment: UnsafeBufferPointer<UInt16>, into sink: inout S) {
         if segment.count == 1 && segment[0] < 0x80 {
             sink.ascii(UInt8(segment[0]))
-        } else {
-            sink.unit(String(decoding: segment, as: UTF16.self))
+            return
+        }
+        if unitBytes.count < segment.count * 3 { unitBytes = [UInt8](repeating: 0, count: segment.count * 3) }
+        unitBytes.withUnsafeMutableBufferPointer { out in
+            var n = 0
+            var i = 0
+            let count = segment.count
+            while i < count {
+                var c = UInt32(segment[i])
+                i += 1
+                if c & 0xFC00 == 0xD800, i < count, segment[i] & 0xFC00 == 0xDC00 {
+                    c = 0x10000 + ((c - 0xD800) << 10) + (UInt32(segment[i]) - 0xDC00)
+                    i += 1
+                }
+                if c < 0x80 {
+                    out[n] = UInt8(c); n += 1
+                } else if c < 0x800 {
+                    out[n] = UInt8(0xC0 | c >> 6); out[n + 1] = UInt8(0x80 | c & 0x3F); n += 2
+                } else if c < 0x10000 {
+                    out[n] = UInt8(0xE0 | c >> 12); out[n + 1] = UInt8(0x80 | (c >> 6) & 0x3F)
+                    out[n + 2] = UInt8(0x80 | c & 0x3F); n += 3
+                } else {
+                    out[n] = UInt8(0xF0 | c >> 18); out[n + 1] = UInt8(0x80 | (c >> 12) & 0x3F)
+                    out[n + 2] = UInt8(0x80 | (c >> 6) & 0x3F); out[n + 3] = UInt8(0x80 | c & 0x3F); n += 4
+                }
+            }
+            sink.unit(utf8: UnsafeBufferPointer(rebasing: out[0..<n]))
         }
     }
 }

@@ -19,8 +19,8 @@ public struct Vocabulary: Sendable, Equatable {
     public let tokenizer: TokenizerOptions
     /// `units[id]` is the unit with that id; `units[0] == "<unk>"`.
     public let units: [String]
-    /// Unit → id, for units other than `<unk>`.
-    private let index: [String: Int32]
+    /// Unit (UTF-8 bytes) → id, for units other than `<unk>`.
+    private let index: [UnitKey: Int32]
     /// Ids of single-ASCII-character units, −1 where absent (the encoding fast path).
     let asciiIDs: [Int32]
 
@@ -37,7 +37,13 @@ public struct Vocabulary: Sendable, Equatable {
     /// `minCount` occurrences are dropped, then, if `maxVocab` is set, only the `maxVocab − 1` most frequent
     /// remain (ties broken by UTF-8 byte order), `<unk>` taking the last place.
     public init(counts: [String: Int], tokenizer: TokenizerOptions, maxVocab: Int? = nil, minCount: Int = 1) {
-        var kept = counts.filter { $0.value >= max(1, minCount) }.map { ($0.key, $0.value) }
+        self.init(counted: counts.map { ($0.key, $0.value) }, tokenizer: tokenizer, maxVocab: maxVocab, minCount: minCount)
+    }
+
+    /// The same from (unit, count) pairs with distinct units. Units are distinct by their UTF-8 bytes (not by
+    /// `String ==`, which would merge canonically equivalent spellings that normalization `.none` keeps apart).
+    public init(counted: [(String, Int)], tokenizer: TokenizerOptions, maxVocab: Int? = nil, minCount: Int = 1) {
+        var kept = counted.filter { $0.1 >= max(1, minCount) }
         if let maxVocab, kept.count > maxVocab - 1 {
             kept.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
             kept.removeLast(kept.count - max(0, maxVocab - 1))
@@ -49,10 +55,10 @@ public struct Vocabulary: Sendable, Equatable {
     private init(orderedUnits: [String], tokenizer: TokenizerOptions) {
         self.tokenizer = tokenizer
         self.units = orderedUnits
-        var index: [String: Int32] = [:]
+        var index: [UnitKey: Int32] = [:]
         var asciiIDs = [Int32](repeating: -1, count: 128)
         for (id, unit) in orderedUnits.enumerated() where id > 0 {
-            index[unit] = Int32(id)
+            index[UnitKey(unit)] = Int32(id)
             let scalars = unit.unicodeScalars
             if scalars.count == 1, let scalar = scalars.first, scalar.value < 0x80 { asciiIDs[Int(scalar.value)] = Int32(id) }
         }
@@ -60,15 +66,20 @@ public struct Vocabulary: Sendable, Equatable {
         self.asciiIDs = asciiIDs
     }
 
+    /// Same tokenizer and the same units (by UTF-8 bytes) in the same order.
     public static func == (lhs: Vocabulary, rhs: Vocabulary) -> Bool {
-        lhs.tokenizer == rhs.tokenizer && lhs.units == rhs.units
+        lhs.tokenizer == rhs.tokenizer && lhs.units.count == rhs.units.count
+            && zip(lhs.units, rhs.units).allSatisfy { Array($0.utf8) == Array($1.utf8) }
     }
 
     /// The id of `unit`, or `unknownID`.
-    public func id(of unit: String) -> Int32 { index[unit] ?? Self.unknownID }
+    public func id(of unit: String) -> Int32 { index[UnitKey(unit)] ?? Self.unknownID }
 
     /// The id of `unit`, or nil when it is not in the vocabulary.
-    public func knownID(of unit: String) -> Int32? { index[unit] }
+    public func knownID(of unit: String) -> Int32? { index[UnitKey(unit)] }
+
+    /// The id of the unit with these UTF-8 bytes, or nil.
+    func knownID(utf8: UnsafeBufferPointer<UInt8>) -> Int32? { index[UnitKey(utf8)] }
 
     /// The unit of `id` (`<unk>` for 0 and for ids out of range).
     public func unit(of id: Int32) -> String {
@@ -143,12 +154,12 @@ public struct Vocabulary: Sendable, Equatable {
         guard file.units.first == Self.unknownToken, file.unknown == Self.unknownToken else {
             throw CorpusError.malformedVocabulary(path: name, reason: "units[0] must be \"\(Self.unknownToken)\"")
         }
-        var seen = Set<String>()
+        var seen = Set<UnitKey>()
         for (id, unit) in file.units.enumerated() {
             if unit.isEmpty {
                 throw CorpusError.malformedVocabulary(path: name, reason: "units[\(id)] is empty")
             }
-            if !seen.insert(unit).inserted {
+            if !seen.insert(UnitKey(unit)).inserted {
                 throw CorpusError.malformedVocabulary(path: name, reason: "units[\(id)] \(unit.debugDescription) is a duplicate")
             }
         }
@@ -210,7 +221,7 @@ struct EncodingSink: UnitSink {
         if id < 0 { unknown += 1; ids.append(Vocabulary.unknownID) } else { ids.append(id) }
     }
 
-    mutating func unit(_ text: String) {
-        if let id = vocabulary.knownID(of: text) { ids.append(id) } else { unknown += 1; ids.append(Vocabulary.unknownID) }
+    mutating func unit(utf8: UnsafeBufferPointer<UInt8>) {
+        if let id = vocabulary.knownID(utf8: utf8) { ids.append(id) } else { unknown += 1; ids.append(Vocabulary.unknownID) }
     }
 }

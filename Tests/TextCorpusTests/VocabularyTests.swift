@@ -98,3 +98,18 @@ func loadString(_ text: String, options: TokenizerOptions = TokenizerOptions(),
     return try TokenCorpus.load(paths: [url.path], tokenizer: options, validationFraction: validationFraction,
                                 testFraction: testFraction)
 }
+
+@Suite struct UnitIdentityTests {
+    @Test func withoutNormalizationEquivalentSpellingsStayDistinct() throws {
+        // Swift's String == calls these equal; as units they must differ when normalization is off.
+        let text = "caff\u{E8} caffe\u{300}"
+        let raw = try loadString(text, options: TokenizerOptions(normalization: .none))
+        #expect(raw.vocabulary.count == 1 + 6)   // <unk>, space, a, c, f, è (U+00E8), è (e + U+0300)
+        #expect(raw.vocabulary.units.filter { $0 == "\u{E8}" }.count == 2)   // both spellings present
+        #expect(raw.ids[4] != raw.ids[10])
+        let nfc = try loadString(text)
+        #expect(nfc.ids[4] == nfc.ids[10])
+        #expect(nfc.ids.count == 11)
+        #expect(raw.vocabulary.decode(raw.ids).unicodeScalars.elementsEqual(text.unicodeScalars))
+    }
+}
