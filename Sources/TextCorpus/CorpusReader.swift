@@ -88,6 +88,26 @@ public struct CorpusReader: Sendable {
         self.sources = sources
     }
 
+    /// An estimate of the decoded size in bytes, for reserving memory: the size of plain files, and the
+    /// ISIZE trailer (decoded size mod 2³², of the last member only) of gzip files. 0 for standard input.
+    public func estimatedDecodedBytes() -> Int {
+        var total = 0
+        for case .file(let path) in sources {
+            guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+            defer { try? handle.close() }
+            guard let head = try? handle.read(upToCount: 2), let end = try? handle.seekToEnd() else { continue }
+            if head.count == 2 && head[head.startIndex] == 0x1F && head[head.startIndex + 1] == 0x8B && end >= 18 {
+                guard (try? handle.seek(toOffset: end - 4)) != nil, let trailer = try? handle.read(upToCount: 4),
+                      trailer.count == 4 else { continue }
+                let bytes = [UInt8](trailer)
+                total += Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+            } else {
+                total += Int(end)
+            }
+        }
+        return total
+    }
+
     /// Regular files under `directory` (recursive, sorted by path bytes) that start like gzip or UTF-8 text.
     static func textFiles(inDirectory directory: String) throws -> [String] {
         let fileManager = FileManager.default

@@ -68,6 +68,9 @@ public struct TokenCorpus: Sendable {
         }
         let reader = try CorpusReader(paths: paths, options: options)
         var sink = ProvisionalSink()
+        // At most one unit per byte. Reserving avoids the copies of array growth; pages never written (for
+        // text with multi-byte units) are never touched, so they cost address space, not memory.
+        sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
         let reading = try feed(reader, tokenizer: tokenizer, into: &sink)
         var ids = sink.ids
         sink.ids = []
@@ -115,6 +118,7 @@ public struct TokenCorpus: Sendable {
     ) throws -> TokenCorpus {
         let reader = try CorpusReader(paths: paths, options: options)
         var sink = EncodingSink(vocabulary: vocabulary)
+        sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
         let reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
         let ids = sink.ids
         if ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
