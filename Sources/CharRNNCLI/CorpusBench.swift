@@ -32,10 +32,12 @@ struct CorpusBench: ParsableCommand {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let megabytes = Double(corpus.statistics.reading.bytes) / 1e6
-            let line = String(format: "%@: %.2f MB decoded (%.2f MB stored), %d units, vocabulary %d: best %.3f s = %.1f MB/s; peak RSS %.1f MB",
-                              paths.joined(separator: " "), megabytes, Double(corpus.statistics.reading.storedBytes) / 1e6,
-                              corpus.statistics.units, corpus.vocabulary.count, best, megabytes / best,
-                              Double(usage.ru_maxrss) / 1024)
+            func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+            let stats = corpus.statistics
+            let line = "\(paths.joined(separator: " ")): \(f(megabytes, 2)) MB decoded"
+                + " (\(f(Double(stats.reading.storedBytes) / 1e6, 2)) MB stored), \(stats.units) units,"
+                + " vocabulary \(corpus.vocabulary.count): best \(f(best, 3)) s = \(f(megabytes / best, 1)) MB/s;"
+                + " peak RSS \(f(Double(usage.ru_maxrss) / 1024, 1)) MB"
             writeStandardOutput(line)
         }
     }

@@ -148,7 +148,7 @@ public struct TokenCorpus: Sendable {
 /// Assigns provisional ids: ASCII byte b → b, other units → 128, 129, … in order of first appearance.
 struct ProvisionalSink: UnitSink {
     var ids: [Int32] = []
-    var index: [UnitKey: Int32] = [:]
+    var index = UnitTable()
     var others: [String] = []
 
     var provisionalUnits: [String] {
@@ -160,11 +160,11 @@ struct ProvisionalSink: UnitSink {
 
     mutating func unit(utf8: UnsafeBufferPointer<UInt8>) {
         let key = UnitKey(utf8)
-        if let id = index[key] {
+        if let id = index.find(key) {
             ids.append(id)
         } else {
             let id = Int32(128 + others.count)
-            index[key] = id
+            index.insert(key, id)
             others.append(String(decoding: utf8, as: UTF8.self))
             ids.append(id)
         }

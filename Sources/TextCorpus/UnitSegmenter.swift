@@ -92,8 +92,7 @@ public final class UnitSegmenter {
             if pending.count > maxPending { try fallbackCut(into: &sink) }
             return
         }
-        let region = pending
-        try region.withUnsafeBufferPointer { all in
+        try pending.withUnsafeBufferPointer { all in
             try process(UnsafeBufferPointer(rebasing: all[0..<cut]), into: &sink)
         }
         pending.removeSubrange(0..<cut)

@@ -20,7 +20,7 @@ public struct Vocabulary: Sendable, Equatable {
     /// `units[id]` is the unit with that id; `units[0] == "<unk>"`.
     public let units: [String]
     /// Unit (UTF-8 bytes) → id, for units other than `<unk>`.
-    private let index: [UnitKey: Int32]
+    private let index: UnitTable
     /// Ids of single-ASCII-character units, −1 where absent (the encoding fast path).
     let asciiIDs: [Int32]
 
@@ -55,10 +55,10 @@ public struct Vocabulary: Sendable, Equatable {
     private init(orderedUnits: [String], tokenizer: TokenizerOptions) {
         self.tokenizer = tokenizer
         self.units = orderedUnits
-        var index: [UnitKey: Int32] = [:]
+        var index = UnitTable(capacity: orderedUnits.count)
         var asciiIDs = [Int32](repeating: -1, count: 128)
         for (id, unit) in orderedUnits.enumerated() where id > 0 {
-            index[UnitKey(unit)] = Int32(id)
+            index.insert(UnitKey(unit), Int32(id))
             let scalars = unit.unicodeScalars
             if scalars.count == 1, let scalar = scalars.first, scalar.value < 0x80 { asciiIDs[Int(scalar.value)] = Int32(id) }
         }
@@ -73,13 +73,13 @@ public struct Vocabulary: Sendable, Equatable {
     }
 
     /// The id of `unit`, or `unknownID`.
-    public func id(of unit: String) -> Int32 { index[UnitKey(unit)] ?? Self.unknownID }
+    public func id(of unit: String) -> Int32 { index.find(UnitKey(unit)) ?? Self.unknownID }
 
     /// The id of `unit`, or nil when it is not in the vocabulary.
-    public func knownID(of unit: String) -> Int32? { index[UnitKey(unit)] }
+    public func knownID(of unit: String) -> Int32? { index.find(UnitKey(unit)) }
 
     /// The id of the unit with these UTF-8 bytes, or nil.
-    func knownID(utf8: UnsafeBufferPointer<UInt8>) -> Int32? { index[UnitKey(utf8)] }
+    func knownID(utf8: UnsafeBufferPointer<UInt8>) -> Int32? { index.find(UnitKey(utf8)) }
 
     /// The unit of `id` (`<unk>` for 0 and for ids out of range).
     public func unit(of id: Int32) -> String {
