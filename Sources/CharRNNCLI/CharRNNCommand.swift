@@ -9,6 +9,7 @@ struct CharRNNCommand: ParsableCommand {
         abstract: "Character-level recurrent language models (RNN, LSTM, GRU) on the CPU.",
         version: "0.1.0 (ICU \(ICUInfo.version))",
         subcommands: [
+            CorpusCommand.self,
             ReportCommand.self,
         ]
     )

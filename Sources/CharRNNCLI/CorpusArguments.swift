@@ -1,0 +1,52 @@
+import ArgumentParser
+import TextCorpus
+
+extension TokenUnit: ExpressibleByArgument {}
+extension NormalizationForm: ExpressibleByArgument {}
+
+/// Tokenizer options shared by every command that reads text (`--unit`, `--normalize`, `--case-fold`).
+struct TokenizerArguments: ParsableArguments {
+    @Option(help: "Unit of text: grapheme (default), codepoint, byte or word.")
+    var unit: TokenUnit = .grapheme
+
+    @Option(name: .customLong("normalize"), help: "Unicode normalization: nfc (default), nfkc or none.")
+    var normalization: NormalizationForm = .nfc
+
+    @Flag(help: "Apply full Unicode case folding.")
+    var caseFold = false
+
+    var options: TokenizerOptions {
+        TokenizerOptions(unit: unit, normalization: normalization, caseFold: caseFold)
+    }
+}
+
+/// Corpus reading and splitting options shared by commands that load a corpus.
+struct CorpusLoadArguments: ParsableArguments {
+    @Flag(help: "Replace ill-formed UTF-8 with U+FFFD (and report the count) instead of failing.")
+    var replaceInvalid = false
+
+    @Option(help: "Fraction of units for the validation split (taken after the training split).")
+    var validationFraction: Double = 0.05
+
+    @Option(help: "Fraction of units for the test split (the end of the corpus).")
+    var testFraction: Double = 0.05
+
+    @Option(help: "Largest vocabulary size, <unk> included (most frequent units in the training split).")
+    var maxVocab: Int?
+
+    @Option(help: "Units seen fewer times than this in the training split become <unk>.")
+    var minCount: Int = 1
+
+    func validate() throws {
+        if let maxVocab, maxVocab < 2 { throw ValidationError("--max-vocab must be at least 2, got \(maxVocab)") }
+        if minCount < 1 { throw ValidationError("--min-count must be at least 1, got \(minCount)") }
+    }
+
+    var readerOptions: CorpusReader.Options { CorpusReader.Options(replaceInvalid: replaceInvalid) }
+
+    /// Loads `paths` with these options.
+    func load(_ paths: [String], tokenizer: TokenizerOptions) throws -> TokenCorpus {
+        try TokenCorpus.load(paths: paths, tokenizer: tokenizer, validationFraction: validationFraction,
+                             testFraction: testFraction, maxVocab: maxVocab, minCount: minCount, reader: readerOptions)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import TextCorpus
+
+/// `charrnn corpus get NAME`: fetch a well-known corpus from the catalog and verify its checksum.
+struct CorpusGet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Fetch a well-known corpus (download, or copy from a mirror) and verify its SHA-256.",
+        discussion: "Without --mirror, $\(CorpusFetcher.mirrorVariable) names the default mirror directory; with neither, the file is downloaded with curl. The file is written under a temporary name and renamed into place only after its size and SHA-256 match the catalog."
+    )
+
+    @Argument(help: "Corpus name (see --list).")
+    var name: String?
+
+    @Option(help: "Copy from this directory instead of downloading.")
+    var mirror: String?
+
+    @Option(help: "Directory to write into.")
+    var output: String = "corpora"
+
+    @Flag(help: "Fetch again even when a verified copy exists.")
+    var force = false
+
+    @Flag(help: "List the catalog and exit.")
+    var list = false
+
+    func validate() throws {
+        if name == nil && !list { throw ValidationError("give a corpus NAME or --list") }
+    }
+
+    func run() throws {
+        try CLIErrors.reporting {
+            let catalog = CorpusCatalog.builtIn
+            if list {
+                for entry in catalog.corpora {
+                    writeStandardOutput("\(entry.name.rightPadded(to: 18)) \(CorpusInspect.grouped(entry.size).leftPadded(to: 12)) bytes  \(entry.licence)")
+                    writeStandardOutput("\(String(repeating: " ", count: 19))\(entry.url)")
+                }
+                return
+            }
+            let entry = try catalog.entry(named: name!)
+            let result = try CorpusFetcher.fetch(entry, into: URL(fileURLWithPath: output),
+                                                 mirror: mirror.map { URL(fileURLWithPath: $0) }, force: force)
+            if entry.sha256 == nil {
+                CLIErrors.printWarning("\(entry.name): the catalog has no SHA-256 for this file; checked its size only (sha256 \(result.sha256))")
+            }
+            let verb = result.fetched ? "fetched from \(result.source)" : "already present"
+            writeStandardOutput("\(result.url.path): \(verb), sha256 \(result.sha256)")
+            if entry.archive == "zip" {
+                writeStandardOutput("\(result.url.path): a zip archive; unpack it (unzip) before use")
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// A corpus as model ids: one `Int32` per unit, the vocabulary, and the train/validation/test split.
+///
+/// Loading streams the inputs chunk by chunk; the ids array (4 bytes per unit) is the only memory that grows
+/// with the corpus. Building the vocabulary from the training split needs one pass: units get provisional ids
+/// in order of first appearance, the training range is counted, and the ids are remapped in place.
+public struct TokenCorpus: Sendable {
+    /// Every unit of the corpus, in order (`ids.count` units).
+    public let ids: [Int32]
+    public let vocabulary: Vocabulary
+    public let splits: CorpusSplits
+    public let statistics: Statistics
+
+    /// Facts about how the corpus was read.
+    public struct Statistics: Sendable, Equatable {
+        /// What the reader saw (bytes, invalid bytes, files).
+        public var reading: CorpusReader.Statistics
+        /// Number of units.
+        public var units: Int
+        /// Distinct units in the whole corpus (before `maxVocab`/`minCount`).
+        public var distinctUnits: Int
+        /// Units encoded as `<unk>` (outside the vocabulary).
+        public var unknownUnits: Int
+        /// Every distinct unit with its count over the whole corpus, most frequent first (ties by UTF-8 order).
+        public var frequencies: [(unit: String, count: Int)]
+
+        public static func == (lhs: Statistics, rhs: Statistics) -> Bool {
+            lhs.reading == rhs.reading && lhs.units == rhs.units && lhs.distinctUnits == rhs.distinctUnits
+                && lhs.unknownUnits == rhs.unknownUnits
+                && lhs.frequencies.map(\.unit) == rhs.frequencies.map(\.unit)
+                && lhs.frequencies.map(\.count) == rhs.frequencies.map(\.count)
+        }
+    }
+
+    /// The training ids.
+    public var train: ArraySlice<Int32> { ids[splits.train] }
+    /// The validation ids.
+    public var validation: ArraySlice<Int32> { ids[splits.validation] }
+    /// The test ids.
+    public var test: ArraySlice<Int32> { ids[splits.test] }
+
+    public init(ids: [Int32], vocabulary: Vocabulary, splits: CorpusSplits, statistics: Statistics) {
+        self.ids = ids
+        self.vocabulary = vocabulary
+        self.splits = splits
+        self.statistics = statistics
+    }
+
+    /// Loads corpus files into ids with a vocabulary built from the training split (the trainer's one call).
+    ///
+    /// - Parameters:
+    ///   - paths: files, directories, or "-" for standard input.
+    ///   - tokenizer: how units are cut.
+    ///   - validationFraction, testFraction: split sizes as fractions of the units.
+    ///   - maxVocab: at most this many ids, `<unk>` included.
+    ///   - minCount: units seen fewer times in the training split become `<unk>`.
+    ///   - reader: reading options (`replaceInvalid`, chunk size).
+    /// - Throws: `CorpusError` (missing/unreadable/binary/corrupt input, `emptyCorpus`, …).
+    public static func load(
+        paths: [String], tokenizer: TokenizerOptions = TokenizerOptions(),
+        validationFraction: Double = 0.05, testFraction: Double = 0.05,
+        maxVocab: Int? = nil, minCount: Int = 1,
+        reader options: CorpusReader.Options = CorpusReader.Options()
+    ) throws -> TokenCorpus {
+        if let maxVocab, maxVocab < 2 {
+            throw CorpusError.invalidOption(name: "--max-vocab", reason: "must be at least 2 (<unk> and one unit), got \(maxVocab)")
+        }
+        let reader = try CorpusReader(paths: paths, options: options)
+        var sink = ProvisionalSink()
+        // At most one unit per byte. Reserving avoids the copies of array growth; pages never written (for
+        // text with multi-byte units) are never touched, so they cost address space, not memory.
+        sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
+        let reading = try feed(reader, tokenizer: tokenizer, into: &sink)
+        var ids = sink.ids
+        sink.ids = []
+        if ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
+        let splits = try CorpusSplits(count: ids.count, validationFraction: validationFraction, testFraction: testFraction)
+
+        // Provisional ids: 0..<128 are ASCII characters, then units in order of first appearance.
+        let provisionalUnits = sink.provisionalUnits
+        var trainCounts = [Int](repeating: 0, count: provisionalUnits.count)
+        var allCounts = [Int](repeating: 0, count: provisionalUnits.count)
+        ids.withUnsafeBufferPointer { buffer in
+            for k in 0..<buffer.count {
+                let id = Int(buffer[k])
+                allCounts[id] += 1
+                if k < splits.train.upperBound { trainCounts[id] += 1 }
+            }
+        }
+        var counted: [(String, Int)] = []
+        for (id, count) in trainCounts.enumerated() where count > 0 { counted.append((provisionalUnits[id], count)) }
+        let vocabulary = Vocabulary(counted: counted, tokenizer: tokenizer, maxVocab: maxVocab, minCount: minCount)
+        let remap = provisionalUnits.map { vocabulary.id(of: $0) }
+        var unknown = 0
+        ids.withUnsafeMutableBufferPointer { buffer in
+            for k in 0..<buffer.count {
+                let id = remap[Int(buffer[k])]
+                if id == Vocabulary.unknownID { unknown += 1 }
+                buffer[k] = id
+            }
+        }
+        var frequencies: [(unit: String, count: Int)] = []
+        for (id, count) in allCounts.enumerated() where count > 0 { frequencies.append((provisionalUnits[id], count)) }
+        frequencies.sort { $0.count != $1.count ? $0.count > $1.count : $0.unit.utf8.lexicographicallyPrecedes($1.unit.utf8) }
+        let statistics = Statistics(reading: reading, units: ids.count, distinctUnits: frequencies.count,
+                                    unknownUnits: unknown, frequencies: frequencies)
+        return TokenCorpus(ids: ids, vocabulary: vocabulary, splits: splits, statistics: statistics)
+    }
+
+    /// Encodes corpus files with an existing vocabulary (its tokenizer options included), counting units
+    /// outside it in `statistics.unknownUnits`: for evaluating a trained model on a new corpus.
+    /// `frequencies` lists vocabulary ids' units with their counts (`<unk>` for the unknowns).
+    public static func encode(
+        paths: [String], vocabulary: Vocabulary,
+        validationFraction: Double = 0, testFraction: Double = 0,
+        reader options: CorpusReader.Options = CorpusReader.Options()
+    ) throws -> TokenCorpus {
+        let reader = try CorpusReader(paths: paths, options: options)
+        var sink = EncodingSink(vocabulary: vocabulary)
+        sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
+        let reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
+        let ids = sink.ids
+        if ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
+        let splits = try CorpusSplits(count: ids.count, validationFraction: validationFraction, testFraction: testFraction)
+        var counts = [Int](repeating: 0, count: vocabulary.count)
+        for id in ids { counts[Int(id)] += 1 }
+        var frequencies: [(unit: String, count: Int)] = []
+        for (id, count) in counts.enumerated() where count > 0 { frequencies.append((vocabulary.units[id], count)) }
+        frequencies.sort { $0.count != $1.count ? $0.count > $1.count : $0.unit.utf8.lexicographicallyPrecedes($1.unit.utf8) }
+        let statistics = Statistics(reading: reading, units: ids.count, distinctUnits: frequencies.count,
+                                    unknownUnits: sink.unknown, frequencies: frequencies)
+        return TokenCorpus(ids: ids, vocabulary: vocabulary, splits: splits, statistics: statistics)
+    }
+
+    /// Reads every source through a fresh segmenter per source (a file is a document: no unit spans two files).
+    static func feed<S: UnitSink>(_ reader: CorpusReader, tokenizer: TokenizerOptions, into sink: inout S) throws
+        -> CorpusReader.Statistics {
+        let segmenter = try UnitSegmenter(options: tokenizer)
+        return try reader.read({ chunk, _ in
+            try segmenter.feed(chunk, into: &sink)
+        }, endOfSource: { _ in
+            try segmenter.finish(into: &sink)
+        })
+    }
+}
+
+/// Assigns provisional ids: ASCII byte b → b, other units → 128, 129, … in order of first appearance.
+struct ProvisionalSink: UnitSink {
+    var ids: [Int32] = []
+    var index = UnitTable()
+    var others: [String] = []
+
+    var provisionalUnits: [String] {
+        (0..<128).map { String(Unicode.Scalar(UInt8($0))) } + others
+    }
+
+    @inline(__always)
+    mutating func ascii(_ byte: UInt8) { ids.append(Int32(byte)) }
+
+    mutating func unit(utf8: UnsafeBufferPointer<UInt8>) {
+        let key = UnitKey(utf8)
+        if let id = index.find(key) {
+            ids.append(id)
+        } else {
+            let id = Int32(128 + others.count)
+            index.insert(key, id)
+            others.append(String(decoding: utf8, as: UTF8.self))
+            ids.append(id)
+        }
+    }
+}
