@@ -10,6 +10,7 @@ struct CharRNNCommand: ParsableCommand {
         version: "0.1.0 (ICU \(ICUInfo.version))",
         subcommands: [
             // Each command group registers here, one line each.
+            BenchCommand.self,
         ]
     )
 }
