@@ -8,7 +8,7 @@ import Foundation
 /// unspecialized when it is called from another module) calls these per-array operations once per
 /// matrix, and each conformance runs concrete, vectorized code. Per-element work never goes through
 /// a generic witness.
-public protocol Real: BinaryFloatingPoint, Sendable {
+public protocol Real: BinaryFloatingPoint, Sendable, RealKernels {
     /// Row-major `C = alpha · op(A) · op(B) + beta · C` (BLAS gemm), where op(A) is m×k, op(B) is k×n,
     /// C is m×n; `lda`, `ldb`, `ldc` are the row strides (in elements) of A, B, C as stored.
     static func gemm(
