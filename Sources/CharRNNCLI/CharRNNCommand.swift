@@ -11,6 +11,7 @@ struct CharRNNCommand: ParsableCommand {
         subcommands: [
             CorpusCommand.self,
             ReportCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+import Tensor
+
+/// `charrnn bench`: training, evaluation and sampling throughput of the engine, measured the same
+/// way as ../shared/bench/torch_charlstm.py so the two can be compared side by side.
+///
+/// - train: full steps (zero grads, forward, backward, global-norm clip at 5.0, Adam lr 2e-3) on
+///   B streams × T steps; characters/s = B·T / median step time (after 3 warm-up steps).
+/// - eval: forward only with carried state; B·T / median window time.
+/// - sample: one stream, one character at a time, multinomial sampling from the softmax.
+/// The corpus is read as raw bytes, one id per distinct byte (for ASCII text such as
+/// tinyshakespeare this is the same vocabulary as PyTorch's code points). The optimizer here is a
+/// minimal private fused clip+Adam (PyTorch semantics), because the optimizer module is built
+/// elsewhere; it costs one pass over the parameters, like PyTorch's.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training/evaluation/sampling throughput (characters per second).")
+
+    @Option(help: "Recurrent cell: rnn, lstm or gru.") var cell: String = "lstm"
+    @Option(help: "Hidden size H.") var hidden: Int = 512
+    @Option(help: "Number of recurrent layers.") var layers: Int = 2
+    @Option(help: "Embedding size E.") var embed: Int = 64
+    @Option(help: "Streams per batch B.") var batch: Int = 50
+    @Option(help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
+    @Option(help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
+    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
+    @Flag(help: "Print one JSON object.") var json = false
+    @Argument(help: "Corpus file (read as bytes).") var corpus: String
+
+    struct BenchError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func run() throws {
+        guard let cellKind = CellKind(rawValue: cell) else {
+            throw BenchError(description: "--cell: expected rnn, lstm or gru, got '\(cell)'")
+        }
+        for (name, value) in [("--hidden", hidden), ("--layers", layers), ("--embed", embed), ("--batch", batch),
+                              ("--bptt", bptt), ("--steps", steps), ("--threads", threads)] where value < 1 {
+            throw BenchError(description: "\(name): must be at least 1 (got \(value))")
+        }
+        guard let data = FileManager.default.contents(atPath: corpus) else {
+            throw BenchError(description: "\(corpus): cannot read corpus file")
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count > batch * (bptt + 1) else {
+            throw BenchError(description: "\(corpus): corpus too small for --batch \(batch) × --bptt \(bptt)")
+        }
+        var present = [Bool](repeating: false, count: 256)
+        for byte in bytes { present[Int(byte)] = true }
+        var idOf = [Int32](repeating: -1, count: 256)
+        var vocab = 0
+        for byte in 0..<256 where present[byte] { idOf[byte] = Int32(vocab); vocab += 1 }
+        let ids = bytes.map { idOf[Int($0)] }
+
+        BLAS.setThreads(threads)
+        let config = ModelConfig(vocabularySize: vocab, embeddingSize: embed, hiddenSize: hidden,
+                                 layers: layers, cell: cellKind)
+        let model = LanguageModel<Float>(config: config, seed: 0)
+        model.reserve(maxSteps: bptt, batchSize: batch)
+        let optimizer = BenchAdam(count: model.parameters.values.count, learningRate: 2e-3)
+
+        // Streams as in torch_charlstm.py: stream b is ids[b·n ..< (b+1)·n].
+        let n = (ids.count - 1) / batch
+        var position = 0
+        var inputs = [Int32](repeating: 0, count: bptt * batch), targets = inputs
+        func nextWindow() {
+            if position + bptt > n { position = 0 }
+            for t in 0..<bptt {
+                for b in 0..<batch {
+                    inputs[t * batch + b] = ids[b * n + position + t]
+                    targets[t * batch + b] = ids[b * n + position + t + 1]
+                }
+            }
+            position += bptt
+        }
+
+        let warmup = 3
+        let state = RecurrentState<Float>(config: config, batchSize: batch)
+        var trainTimes: [Double] = []
+        var lastLoss = 0.0
+        for step in 0..<(steps + warmup) {
+            nextWindow()
+            let start = DispatchTime.now().uptimeNanoseconds
+            model.parameters.zeroGradients()
+            lastLoss = model.forward(inputs: inputs, targets: targets, batchSize: batch, state: state, training: true)
+            model.backward()
+            optimizer.clipAndStep(model.parameters, maxNorm: 5)
+            if step >= warmup { trainTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+        }
+        let evalState = RecurrentState<Float>(config: config, batchSize: batch)
+        var evalTimes: [Double] = []
+        for step in 0..<(steps + warmup) {
+            nextWindow()
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = model.forward(inputs: inputs, targets: targets, batchSize: batch, state: evalState, training: false)
+            if step >= warmup { evalTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+        }
+        var sampleRate: Double?
+        if sample > 0 {
+            let sampleState = RecurrentState<Float>(config: config, batchSize: 1)
+            var logits = [Float](repeating: 0, count: vocab)
+            var probabilities = [Double](repeating: 0, count: vocab)
+            var rng = RNG(seed: 0)
+            var token: Int32 = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<sample {
+                logits.withUnsafeMutableBufferPointer { model.step(inputs: [token], state: sampleState, logits: $0) }
+                let m = logits.max()!
+                var total = 0.0
+                for v in 0..<vocab { probabilities[v] = Foundation.exp(Double(logits[v] - m)); total += probabilities[v] }
+                var u = rng.nextDouble() * total
+                token = Int32(vocab - 1)
+                for v in 0..<vocab { u -= probabilities[v]; if u < 0 { token = Int32(v); break } }
+            }
+            sampleRate = Double(sample) / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let chars = Double(batch * bptt)
+        let trainRate = chars / median(trainTimes), evalRate = chars / median(evalTimes)
+        // GEMM work per window: forward 2·T·B·(In·G·H + H·G·H) per layer + 2·T·B·D·V for the
+        // decoder; backward does twice the forward's GEMM work.
+        var forwardFlops = 0.0
+        for k in 0..<layers {
+            let g = Double(cellKind.gateCount * hidden)
+            forwardFlops += 2 * chars * (Double(config.inputSize(ofLayer: k)) * g + Double(hidden) * g)
+        }
+        forwardFlops += 2 * chars * Double(config.decoderInputSize * vocab)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let result: [(String, String)] = [
+            ("impl", "\"charrnn\""), ("cell", "\"\(cell)\""), ("hidden", "\(hidden)"), ("layers", "\(layers)"),
+            ("embed", "\(embed)"), ("batch", "\(batch)"), ("seq", "\(bptt)"), ("threads", "\(threads)"),
+            ("vocab", "\(vocab)"), ("params", "\(model.parameters.values.count)"),
+            ("train_chars_per_s", "\(Int(trainRate.rounded()))"), ("eval_chars_per_s", "\(Int(evalRate.rounded()))"),
+            ("sample_chars_per_s", sampleRate.map { "\(Int($0.rounded()))" } ?? "null"),
+            ("peak_rss_mb", "\(usage.ru_maxrss / 1024)"),
+            ("train_gflops", String(format: "%.1f", 3 * forwardFlops / median(trainTimes) * 1e-9)),
+            ("eval_gflops", String(format: "%.1f", forwardFlops / median(evalTimes) * 1e-9)),
+            ("last_loss", String(format: "%.4f", lastLoss)),
+        ]
+        if json {
+            print("{" + result.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        } else {
+            print(result.map { "\($0.0)=\($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: " "))
+        }
+    }
+}
+
+/// Minimal fused global-norm clip + Adam (PyTorch semantics: clip_grad_norm_ scales gradients by
+/// maxNorm / (norm + 1e-6) when norm > maxNorm; Adam with bias correction, β = (0.9, 0.999),
+/// ε = 1e-8 added to √v̂). Private to the benchmark.
+private final class BenchAdam {
+    let m: AlignedBuffer<Float>, v: AlignedBuffer<Float>
+    let learningRate: Float
+    var step = 0
+
+    init(count: Int, learningRate: Float) {
+        m = AlignedBuffer(count: count); v = AlignedBuffer(count: count)
+        self.learningRate = learningRate
+    }
+
+    func clipAndStep(_ parameters: ParameterSet<Float>, maxNorm: Double) {
+        let g = parameters.gradients.pointer, p = parameters.values.pointer
+        let norm = Kernels.sumOfSquares(g.baseAddress!, count: g.count).squareRoot()
+        let scale: Float = norm > maxNorm ? Float(maxNorm / (norm + 1e-6)) : 1
+        step += 1
+        let b1: Float = 0.9, b2: Float = 0.999
+        let c1 = 1 - Float(Foundation.pow(0.9, Double(step))), c2 = 1 - Float(Foundation.pow(0.999, Double(step)))
+        let stepSize = learningRate / c1, rootC2 = c2.squareRoot()
+        let mp = m.pointer, vp = v.pointer
+        for i in 0..<p.count {
+            let gi = g[i] * scale
+            mp[i] = b1 * mp[i] + (1 - b1) * gi
+            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+            p[i] -= stepSize * mp[i] / (vp[i].squareRoot() / rootC2 + 1e-8)
+        }
+    }
+}

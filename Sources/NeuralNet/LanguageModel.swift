@@ -1,0 +1,404 @@
+import Tensor
+
+/// Which token losses `LanguageModel.backward` differentiates.
+public enum LossScope: Sendable {
+    /// The mean cross-entropy over all T·B tokens (the training loss).
+    case allSteps
+    /// The mean cross-entropy over the B tokens of the last step only (for gradient-flow studies).
+    case lastStep
+}
+
+/// A character-level recurrent language model: embedding → L recurrent layers (skip wiring per
+/// `SkipMode`, inverted dropout between them) → linear decoder → softmax cross-entropy.
+///
+/// Wiring (time-major T·B rows throughout; drop(·) is dropout in training, identity otherwise):
+/// - x = drop(encoder[ids]) (T·B×E)
+/// - input of layer 0 is x; of layer k > 0: o_{k−1} (`.none`, `.residual`) or [x, o_{k−1}]
+///   (`.dense`, T·B×(E+H))
+/// - o_k = drop(h_k + input_k) for `.residual` and k > 0, else drop(h_k) (T·B×H)
+/// - decoder input: o_{L−1} (T·B×H), or [o_0, …, o_{L−1}] (`.dense`, T·B×L·H)
+/// - logits = decoderInput · decoder.weightᵀ + decoder.bias (T·B×V); loss = mean over tokens of
+///   log Σ exp(logits) − logit[target].
+///
+/// Parameters live in one `ParameterSet` registered in PyTorch word_language_model `RNNModel`
+/// order (encoder.weight; per layer weight_ih, weight_hh, bias_ih, bias_hh; decoder.weight,
+/// decoder.bias): with skip `.none` the set loads into that class with `strict=True`.
+///
+/// Use: `forward` a window (carrying a `RecurrentState`), then `backward` adds ∂L/∂θ into
+/// `parameters.gradients` (zero them first) and returns ∂L/∂(initial state). `step` advances
+/// generation by one token without window workspaces. Not thread-safe: one window at a time.
+public final class LanguageModel<Scalar: Real> {
+    public let config: ModelConfig
+    /// All parameters and their gradients.
+    public let parameters: ParameterSet<Scalar>
+    /// The generator for dropout masks; its `stateWords` can be saved and restored.
+    public var dropoutRNG: RNG
+    /// The recurrent layers, bottom first.
+    public let layers: [RecurrentLayer<Scalar>]
+    public let encoderWeight: ParameterSlot, decoderWeight: ParameterSlot, decoderBias: ParameterSlot
+
+    // Window workspaces, sized by reserve(maxSteps:batchSize:) (shapes for T_max, B):
+    public private(set) var maxSteps = 0
+    public private(set) var batchSize = 0
+    private var steps = 0
+    private var trainingForward = false
+    private var inputIDs = [Int32](), targetIDs = [Int32]()
+    private var embedded = AlignedBuffer<Scalar>(count: 0)        // T·B×E
+    private var embeddedMask = AlignedBuffer<Scalar>(count: 0)    // T·B×E
+    private var outputs: [AlignedBuffer<Scalar>] = []             // L × (T·B×H)
+    private var outputMasks: [AlignedBuffer<Scalar>] = []         // L × (T·B×H)
+    private var concatenated: [AlignedBuffer<Scalar>] = []        // dense: layer k>0, T·B×(E+H)
+    private var decoderInput = AlignedBuffer<Scalar>(count: 0)    // dense: T·B×L·H
+    private var logitBuffer = AlignedBuffer<Scalar>(count: 0)     // T·B×V
+    private var logSumExps = AlignedBuffer<Scalar>(count: 0)      // T·B
+    private var dLogits = AlignedBuffer<Scalar>(count: 0)         // T·B×V
+    private var dDecoderInput = AlignedBuffer<Scalar>(count: 0)   // T·B×D
+    private var dOutputs: [AlignedBuffer<Scalar>] = []            // L × (T·B×H)
+    private var dEmbedded = AlignedBuffer<Scalar>(count: 0)       // T·B×E
+    private var stateGradient: RecurrentState<Scalar>?
+    // One-step workspaces (B_step rows).
+    private var stepBatch = 0
+    private var stepEmbedded = AlignedBuffer<Scalar>(count: 0)
+    private var stepInputs: [AlignedBuffer<Scalar>] = []
+    private var stepOutputs: [AlignedBuffer<Scalar>] = []
+    private var stepDecoderInput = AlignedBuffer<Scalar>(count: 0)
+
+    /// The parameter layout of `config`, in registration order.
+    public static func layout(for config: ModelConfig) -> ParameterLayout {
+        var layout = ParameterLayout()
+        let g = config.cell.gateCount * config.hiddenSize
+        layout.add("encoder.weight", shape: [config.vocabularySize, config.embeddingSize])
+        for k in 0..<config.layers {
+            layout.add("rnn.weight_ih_l\(k)", shape: [g, config.inputSize(ofLayer: k)])
+            layout.add("rnn.weight_hh_l\(k)", shape: [g, config.hiddenSize])
+            layout.add("rnn.bias_ih_l\(k)", shape: [g])
+            layout.add("rnn.bias_hh_l\(k)", shape: [g])
+        }
+        layout.add("decoder.weight", shape: [config.vocabularySize, config.decoderInputSize])
+        layout.add("decoder.bias", shape: [config.vocabularySize])
+        return layout
+    }
+
+    /// A model with freshly initialized parameters (see `InitializationOptions`) drawn from
+    /// `RNG(seed: seed)`; the dropout generator starts at `RNG(seed: seed &+ 1)`.
+    public convenience init(config: ModelConfig, seed: UInt64) {
+        self.init(config: config, parameters: ParameterSet(layout: Self.layout(for: config)))
+        initializeParameters(seed: seed)
+        dropoutRNG = RNG(seed: seed &+ 1)
+    }
+
+    /// A model over existing `parameters` (e.g. loaded from a checkpoint), whose layout must be
+    /// `layout(for: config)`.
+    public init(config: ModelConfig, parameters: ParameterSet<Scalar>) {
+        precondition(config.validationError == nil, config.validationError ?? "")
+        precondition(parameters.layout == Self.layout(for: config), "parameter layout does not match config")
+        self.config = config
+        self.parameters = parameters
+        self.dropoutRNG = RNG(seed: 1)
+        let layout = parameters.layout
+        encoderWeight = layout.slot(named: "encoder.weight")!
+        decoderWeight = layout.slot(named: "decoder.weight")!
+        decoderBias = layout.slot(named: "decoder.bias")!
+        layers = (0..<config.layers).map { k in
+            RecurrentLayer(cell: config.cell, inputSize: config.inputSize(ofLayer: k),
+                           hiddenSize: config.hiddenSize, parameters: parameters,
+                           weightIH: layout.slot(named: "rnn.weight_ih_l\(k)")!,
+                           weightHH: layout.slot(named: "rnn.weight_hh_l\(k)")!,
+                           biasIH: layout.slot(named: "rnn.bias_ih_l\(k)")!,
+                           biasHH: layout.slot(named: "rnn.bias_hh_l\(k)")!)
+        }
+    }
+
+    /// Re-initializes every parameter from `RNG(seed: seed)`, slot by slot in registration order.
+    public func initializeParameters(seed: UInt64) {
+        var rng = RNG(seed: seed)
+        let h = config.hiddenSize, options = config.initialization
+        let recurrentBound = 1 / Double(h).squareRoot()
+        Initializers.uniform(parameters.values(encoderWeight), bound: options.embeddingInitRange, rng: &rng)
+        for layer in layers {
+            for slot in [layer.weightIH, layer.weightHH, layer.biasIH, layer.biasHH] {
+                Initializers.uniform(parameters.values(slot), bound: recurrentBound, rng: &rng)
+            }
+            if options.orthogonalRecurrent {
+                let base = parameters.values(layer.weightHH).baseAddress!
+                for gate in 0..<config.cell.gateCount {
+                    Initializers.orthogonal(base + gate * h * h, n: h, rng: &rng)
+                }
+            }
+            if let forget = options.forgetGateBias, config.cell == .lstm {
+                let bih = parameters.values(layer.biasIH), bhh = parameters.values(layer.biasHH)
+                for j in h..<(2 * h) { bih[j] = Scalar(forget); bhh[j] = 0 }
+            }
+        }
+        Initializers.uniform(parameters.values(decoderWeight), bound: options.embeddingInitRange, rng: &rng)
+        parameters.values(decoderBias).update(repeating: 0)
+    }
+
+    /// Sizes the window workspaces for up to `maxSteps` steps of `batchSize` streams (forward does
+    /// this itself when a window does not fit; calling it up front avoids a reallocation).
+    public func reserve(maxSteps t: Int, batchSize b: Int) {
+        if b == batchSize && t <= maxSteps { return }
+        maxSteps = t; batchSize = b
+        let n = t * b, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
+        let l = config.layers, d = config.decoderInputSize
+        embedded = AlignedBuffer(count: n * e)
+        embeddedMask = AlignedBuffer(count: config.dropout > 0 ? n * e : 0)
+        outputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
+        outputMasks = (0..<l).map { _ in AlignedBuffer(count: config.dropout > 0 ? n * h : 0) }
+        concatenated = (0..<l).map { k in AlignedBuffer(count: config.skip == .dense && k > 0 ? n * (e + h) : 0) }
+        decoderInput = AlignedBuffer(count: config.skip == .dense ? n * d : 0)
+        logitBuffer = AlignedBuffer(count: n * v)
+        logSumExps = AlignedBuffer(count: n)
+        dLogits = AlignedBuffer(count: n * v)
+        dDecoderInput = AlignedBuffer(count: n * d)
+        dOutputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
+        dEmbedded = AlignedBuffer(count: n * e)
+        stateGradient = RecurrentState(config: config, batchSize: b)
+        for layer in layers { layer.reserve(maxSteps: t, batchSize: b) }
+    }
+
+    // MARK: Forward
+
+    /// Runs one window and returns the mean cross-entropy (nats per token) over its T·B tokens.
+    ///
+    /// - `inputs`, `targets`: T·B ids each, time-major (index t·B + b), T = count / `batchSize`.
+    /// - `state`: the carried state (B streams); read as the initial state and overwritten with
+    ///   the state after the last step.
+    /// - `training`: applies dropout (masks drawn from `dropoutRNG`) when true.
+    /// Afterwards `logits` and `logProbability(row:token:)` describe this window.
+    @discardableResult
+    public func forward(inputs: [Int32], targets: [Int32], batchSize b: Int,
+                        state: RecurrentState<Scalar>, training: Bool) -> Double {
+        precondition(b >= 1 && inputs.count % b == 0 && inputs.count > 0, "inputs must hold T·B ids")
+        precondition(targets.count == inputs.count, "targets must match inputs")
+        precondition(state.batchSize == b && state.layers == config.layers
+                     && state.hiddenSize == config.hiddenSize, "state shape does not match")
+        let v = config.vocabularySize
+        precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < v } && targets.allSatisfy { $0 >= 0 && Int($0) < v },
+                     "token id outside 0..<\(v)")
+        let t = inputs.count / b
+        reserve(maxSteps: t, batchSize: b)
+        steps = t
+        inputIDs = inputs
+        targetIDs = targets
+        let dropping = training && config.dropout > 0
+        trainingForward = dropping
+        let n = t * b, e = config.embeddingSize, h = config.hiddenSize
+        let embP = embedded.pointer.baseAddress!
+        inputIDs.withUnsafeBufferPointer { ids in
+            ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: e,
+                                    ids: ids.baseAddress!, rows: n, into: embP)
+        }
+        if dropping {
+            ModelKernels.dropoutMask(embeddedMask.pointer.baseAddress!, count: n * e, p: config.dropout, rng: &dropoutRNG)
+            Kernels.multiply(embP, by: embeddedMask.pointer.baseAddress!, count: n * e)
+        }
+        for (k, layer) in layers.enumerated() {
+            let input = layerInput(k, rows: n)
+            layer.forward(input: input, steps: t, h0: state.h[k].pointer.baseAddress!,
+                          c0: state.hasCell ? state.c[k].pointer.baseAddress! : nil)
+            let out = outputs[k].pointer.baseAddress!
+            if config.skip == .residual && k > 0 {
+                Kernels.sum(layer.output, input, into: out, count: n * h)
+            } else {
+                out.update(from: layer.output, count: n * h)
+            }
+            if dropping {
+                ModelKernels.dropoutMask(outputMasks[k].pointer.baseAddress!, count: n * h, p: config.dropout, rng: &dropoutRNG)
+                Kernels.multiply(out, by: outputMasks[k].pointer.baseAddress!, count: n * h)
+            }
+            state.h[k].pointer.baseAddress!.update(from: layer.finalH(steps: t), count: b * h)
+            if state.hasCell { state.c[k].pointer.baseAddress!.update(from: layer.finalC(steps: t), count: b * h) }
+        }
+        let decIn = decoderInputPointer(rows: n)
+        let logitsP = logitBuffer.pointer.baseAddress!
+        decode(decIn, rows: n, into: logitsP)
+        let total = targetIDs.withUnsafeBufferPointer { tg in
+            Kernels.softmaxCrossEntropy(logits: logitsP, rows: n, cols: v, targets: tg.baseAddress!,
+                                        logSumExp: logSumExps.pointer.baseAddress!)
+        }
+        return total / Double(n)
+    }
+
+    /// The input of layer `k` for the current window (builds the dense concatenation).
+    private func layerInput(_ k: Int, rows n: Int) -> UnsafeMutablePointer<Scalar> {
+        if k == 0 { return embedded.pointer.baseAddress! }
+        if config.skip != .dense { return outputs[k - 1].pointer.baseAddress! }
+        let e = config.embeddingSize, h = config.hiddenSize, cat = concatenated[k].pointer.baseAddress!
+        Kernels.copy(embedded.pointer.baseAddress!, srcStride: e, into: cat, dstStride: e + h, rows: n, cols: e)
+        Kernels.copy(outputs[k - 1].pointer.baseAddress!, srcStride: h, into: cat + e, dstStride: e + h, rows: n, cols: h)
+        return cat
+    }
+
+    /// The decoder input for the current window (builds the dense concatenation).
+    private func decoderInputPointer(rows n: Int) -> UnsafeMutablePointer<Scalar> {
+        if config.skip != .dense { return outputs[config.layers - 1].pointer.baseAddress! }
+        let h = config.hiddenSize, d = config.decoderInputSize, out = decoderInput.pointer.baseAddress!
+        for k in 0..<config.layers {
+            Kernels.copy(outputs[k].pointer.baseAddress!, srcStride: h, into: out + k * h, dstStride: d, rows: n, cols: h)
+        }
+        return out
+    }
+
+    /// logits (n×V) = input (n×D) · decoder.weightᵀ + decoder.bias.
+    private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
+        let v = config.vocabularySize, d = config.decoderInputSize
+        Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v)
+        Scalar.gemm(transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
+                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 1, c: logits, ldc: v)
+    }
+
+    /// Number of steps T of the last forward.
+    public var lastSteps: Int { steps }
+
+    /// Logits of the last forward: T·B×V, row t·B + b.
+    public var logits: UnsafeBufferPointer<Scalar> {
+        UnsafeBufferPointer(start: logitBuffer.pointer.baseAddress, count: steps * batchSize * config.vocabularySize)
+    }
+
+    /// log softmax of row `row` (t·B + b) of the last forward at `token`, in nats.
+    public func logProbability(row: Int, token: Int) -> Double {
+        Double(logitBuffer[row * config.vocabularySize + token]) - Double(logSumExps[row])
+    }
+
+    /// log Σ_j exp(logits[row, j]) of the last forward.
+    public func logSumExp(row: Int) -> Double { Double(logSumExps[row]) }
+
+    /// The cross-entropy (nats) of token `row` of the last forward: −log p(target | history).
+    public func tokenLoss(row: Int) -> Double { -logProbability(row: row, token: Int(targetIDs[row])) }
+
+    // MARK: Backward
+
+    /// Backpropagates the loss of the last `forward` (`scope` picks which tokens' mean loss) and
+    /// **adds** ∂L/∂θ into `parameters.gradients` (the caller zeroes them). Returns ∂L/∂(initial
+    /// state) of the window (B streams; valid until the next backward). When `recorder` is given it
+    /// receives ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per layer and step. Call at most once per forward.
+    @discardableResult
+    public func backward(scope: LossScope = .allSteps, recorder: GradientFlowRecorder? = nil) -> RecurrentState<Scalar> {
+        precondition(steps > 0, "backward needs a forward first")
+        let t = steps, b = batchSize, n = t * b, v = config.vocabularySize
+        let e = config.embeddingSize, h = config.hiddenSize, d = config.decoderInputSize
+        let dLog = dLogits.pointer.baseAddress!
+        targetIDs.withUnsafeBufferPointer { tg in
+            switch scope {
+            case .allSteps:
+                Kernels.softmaxCrossEntropyBackward(
+                    logits: logitBuffer.pointer.baseAddress!, rows: n, cols: v, targets: tg.baseAddress!,
+                    logSumExp: logSumExps.pointer.baseAddress!, scale: 1 / Scalar(n), grad: dLog)
+            case .lastStep:
+                dLog.update(repeating: 0, count: (n - b) * v)
+                let first = n - b
+                Kernels.softmaxCrossEntropyBackward(
+                    logits: logitBuffer.pointer.baseAddress! + first * v, rows: b, cols: v,
+                    targets: tg.baseAddress! + first, logSumExp: logSumExps.pointer.baseAddress! + first,
+                    scale: 1 / Scalar(b), grad: dLog + first * v)
+            }
+        }
+        // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
+        let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : outputs[config.layers - 1].pointer.baseAddress!
+        Scalar.gemm(transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
+                    beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
+        Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!)
+        let dDec = dDecoderInput.pointer.baseAddress!
+        Scalar.gemm(transA: false, transB: false, m: n, n: d, k: v, alpha: 1, a: dLog, lda: v,
+                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 0, c: dDec, ldc: d)
+        for k in 0..<config.layers {
+            let dOut = dOutputs[k].pointer.baseAddress!
+            if config.skip == .dense {
+                Kernels.copy(dDec + k * h, srcStride: d, into: dOut, dstStride: h, rows: n, cols: h)
+            } else if k == config.layers - 1 {
+                dOut.update(from: dDec, count: n * h)
+            } else {
+                dOut.update(repeating: 0, count: n * h)
+            }
+        }
+        let dEmb = dEmbedded.pointer.baseAddress!
+        dEmb.update(repeating: 0, count: n * e)
+        recorder?.start(layers: config.layers, steps: t, hasCell: config.cell == .lstm)
+        let grads = stateGradient!
+        for k in stride(from: config.layers - 1, through: 0, by: -1) {
+            let layer = layers[k], dS = dOutputs[k].pointer.baseAddress!
+            if trainingForward { Kernels.multiply(dS, by: outputMasks[k].pointer.baseAddress!, count: n * h) }
+            var observer: ((Int, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) -> Void)?
+            if let recorder {
+                observer = { s, dh, dc in
+                    recorder.record(layer: k, step: s,
+                                    hiddenNorm: Kernels.sumOfSquares(dh, count: b * h).squareRoot(),
+                                    cellNorm: dc.map { Kernels.sumOfSquares($0, count: b * h).squareRoot() })
+                }
+            }
+            layer.backward(outputGradient: dS, steps: t, finalHGradient: nil, finalCGradient: nil, observer: observer)
+            let dIn = layer.inputGradient
+            if k == 0 {
+                Kernels.add(dIn, srcStride: e, into: dEmb, dstStride: e, rows: n, cols: e)
+            } else if config.skip == .dense {
+                Kernels.add(dIn, srcStride: e + h, into: dEmb, dstStride: e, rows: n, cols: e)
+                Kernels.add(dIn + e, srcStride: e + h, into: dOutputs[k - 1].pointer.baseAddress!, dstStride: h, rows: n, cols: h)
+            } else {
+                let below = dOutputs[k - 1].pointer.baseAddress!
+                Kernels.add(dIn, srcStride: h, into: below, dstStride: h, rows: n, cols: h)
+                if config.skip == .residual { Kernels.add(dS, srcStride: h, into: below, dstStride: h, rows: n, cols: h) }
+            }
+            grads.h[k].pointer.baseAddress!.update(from: layer.initialHGradient, count: b * h)
+            if grads.hasCell { grads.c[k].pointer.baseAddress!.update(from: layer.initialCGradient, count: b * h) }
+        }
+        if trainingForward { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
+        inputIDs.withUnsafeBufferPointer { ids in
+            ModelKernels.scatterAddRows(dEmb, cols: e, ids: ids.baseAddress!, rows: n,
+                                        into: parameters.gradients(encoderWeight).baseAddress!)
+        }
+        return grads
+    }
+
+    // MARK: One step (generation)
+
+    /// Advances `state` (B streams) by one token per stream and writes the next-token logits,
+    /// B×V row-major, into `logits`. No dropout; uses only small B-row workspaces.
+    public func step(inputs: [Int32], state: RecurrentState<Scalar>, logits: UnsafeMutableBufferPointer<Scalar>) {
+        let b = inputs.count, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
+        precondition(state.batchSize == b && logits.count >= b * v, "step: state/logits shape does not match")
+        precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < v }, "token id outside 0..<\(v)")
+        if b != stepBatch {
+            stepBatch = b
+            stepEmbedded = AlignedBuffer(count: b * e)
+            stepInputs = (0..<config.layers).map { k in AlignedBuffer(count: k > 0 && config.skip == .dense ? b * (e + h) : 0) }
+            stepOutputs = (0..<config.layers).map { _ in AlignedBuffer(count: b * h) }
+            stepDecoderInput = AlignedBuffer(count: config.skip == .dense ? b * config.decoderInputSize : 0)
+        }
+        let emb = stepEmbedded.pointer.baseAddress!
+        inputs.withUnsafeBufferPointer { ids in
+            ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: e,
+                                    ids: ids.baseAddress!, rows: b, into: emb)
+        }
+        for (k, layer) in layers.enumerated() {
+            var input = emb
+            if k > 0 {
+                if config.skip == .dense {
+                    input = stepInputs[k].pointer.baseAddress!
+                    Kernels.copy(emb, srcStride: e, into: input, dstStride: e + h, rows: b, cols: e)
+                    Kernels.copy(stepOutputs[k - 1].pointer.baseAddress!, srcStride: h, into: input + e,
+                                 dstStride: e + h, rows: b, cols: h)
+                } else {
+                    input = stepOutputs[k - 1].pointer.baseAddress!
+                }
+            }
+            let hk = state.h[k].pointer.baseAddress!
+            layer.step(input: input, batch: b, h: hk, c: state.hasCell ? state.c[k].pointer.baseAddress! : nil)
+            let out = stepOutputs[k].pointer.baseAddress!
+            if config.skip == .residual && k > 0 {
+                Kernels.sum(hk, input, into: out, count: b * h)
+            } else {
+                out.update(from: hk, count: b * h)
+            }
+        }
+        var decIn = stepOutputs[config.layers - 1].pointer.baseAddress!
+        if config.skip == .dense {
+            decIn = stepDecoderInput.pointer.baseAddress!
+            let d = config.decoderInputSize
+            for k in 0..<config.layers {
+                Kernels.copy(stepOutputs[k].pointer.baseAddress!, srcStride: h, into: decIn + k * h, dstStride: d, rows: b, cols: h)
+            }
+        }
+        decode(decIn, rows: b, into: logits.baseAddress!)
+    }
+}

@@ -1,0 +1,290 @@
+import Tensor
+
+/// One recurrent layer (tanh RNN, LSTM or GRU) that runs a whole window of T steps × B streams.
+///
+/// Math, gate order and parameter shapes are PyTorch's (G gates: 1, 4 or 3):
+/// - `weight_ih` G·H×In, `weight_hh` G·H×H, `bias_ih` G·H, `bias_hh` G·H;
+/// - RNN:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)
+/// - LSTM: (i, f, g, o) = (σ, σ, tanh, σ)(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh),
+///         c_t = f∘c_{t−1} + i∘g, h_t = o∘tanh(c_t)
+/// - GRU:  r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+///         n = tanh(W_in x + b_in + r∘(W_hn h + b_hn)), h_t = (1−z)∘n + z∘h_{t−1}
+///
+/// Activations are time-major: row t·B + b of a T·B×n matrix is step t of stream b.
+/// `forward` does the input projection of all T steps as one GEMM and only h_{t−1}·W_hhᵀ per step;
+/// `backward` does one GEMM per weight gradient over all steps. Workspaces are sized once by
+/// `reserve(maxSteps:batchSize:)`; forward/backward allocate nothing.
+public final class RecurrentLayer<Scalar: Real> {
+    public let cell: CellKind
+    /// In: features per input row.
+    public let inputSize: Int
+    /// H: features per hidden state.
+    public let hiddenSize: Int
+    public let weightIH: ParameterSlot, weightHH: ParameterSlot
+    public let biasIH: ParameterSlot, biasHH: ParameterSlot
+    let parameters: ParameterSet<Scalar>
+    private var gateWidth: Int { cell.gateCount * hiddenSize }
+
+    /// Capacity of the workspaces (T_max, B).
+    public private(set) var maxSteps = 0
+    public private(set) var batchSize = 0
+
+    // Window workspaces (shapes for T_max, B; G·H = gateWidth):
+    /// (T+1)·B×H: block 0 is h_0 (initial state), block t+1 is h_t (the output of step t).
+    private var hs = AlignedBuffer<Scalar>(count: 0)
+    /// (T+1)·B×H, LSTM only: block 0 is c_0, block t+1 is c_t.
+    private var cs = AlignedBuffer<Scalar>(count: 0)
+    /// T·B×H, LSTM only: tanh(c_t).
+    private var tanhC = AlignedBuffer<Scalar>(count: 0)
+    /// T·B×G·H: input projection (+ biases), then activated gates after forward.
+    private var gx = AlignedBuffer<Scalar>(count: 0)
+    /// T·B×G·H, GRU only: W_hh h_{t−1} + b_hh per step.
+    private var gh = AlignedBuffer<Scalar>(count: 0)
+    /// T·B×G·H: ∂L/∂ input-side pre-activations.
+    private var dGx = AlignedBuffer<Scalar>(count: 0)
+    /// T·B×G·H, GRU only: ∂L/∂(W_hh h + b_hh).
+    private var dGh = AlignedBuffer<Scalar>(count: 0)
+    /// T·B×In: ∂L/∂input after backward.
+    private var dInput = AlignedBuffer<Scalar>(count: 0)
+    /// B×H each: running gradients of one step.
+    private var dh = AlignedBuffer<Scalar>(count: 0), dc = AlignedBuffer<Scalar>(count: 0)
+    private var dhCarry = AlignedBuffer<Scalar>(count: 0), dcCarry = AlignedBuffer<Scalar>(count: 0)
+    // One-step (generation) workspaces, B_step×G·H each.
+    private var stepBatch = 0
+    private var stepGx = AlignedBuffer<Scalar>(count: 0), stepGh = AlignedBuffer<Scalar>(count: 0)
+    private var stepTanh = AlignedBuffer<Scalar>(count: 0)
+
+    /// A layer reading its four tensors from `parameters` at the given slots.
+    public init(
+        cell: CellKind, inputSize: Int, hiddenSize: Int, parameters: ParameterSet<Scalar>,
+        weightIH: ParameterSlot, weightHH: ParameterSlot, biasIH: ParameterSlot, biasHH: ParameterSlot
+    ) {
+        let g = cell.gateCount * hiddenSize
+        precondition(weightIH.shape == [g, inputSize] && weightHH.shape == [g, hiddenSize]
+                     && biasIH.shape == [g] && biasHH.shape == [g], "recurrent layer slot shapes")
+        self.cell = cell
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.parameters = parameters
+        self.weightIH = weightIH; self.weightHH = weightHH
+        self.biasIH = biasIH; self.biasHH = biasHH
+    }
+
+    /// Allocates workspaces for windows of up to `maxSteps` steps of exactly `batchSize` streams
+    /// (no-op when the current capacity already fits).
+    public func reserve(maxSteps t: Int, batchSize b: Int) {
+        if b == batchSize && t <= maxSteps { return }
+        let h = hiddenSize, g = gateWidth, isLSTM = cell == .lstm, isGRU = cell == .gru
+        maxSteps = t; batchSize = b
+        hs = AlignedBuffer(count: (t + 1) * b * h)
+        cs = AlignedBuffer(count: isLSTM ? (t + 1) * b * h : 0)
+        tanhC = AlignedBuffer(count: isLSTM ? t * b * h : 0)
+        gx = AlignedBuffer(count: t * b * g)
+        gh = AlignedBuffer(count: isGRU ? t * b * g : 0)
+        dGx = AlignedBuffer(count: t * b * g)
+        dGh = AlignedBuffer(count: isGRU ? t * b * g : 0)
+        dInput = AlignedBuffer(count: t * b * inputSize)
+        dh = AlignedBuffer(count: b * h); dc = AlignedBuffer(count: b * h)
+        dhCarry = AlignedBuffer(count: b * h); dcCarry = AlignedBuffer(count: b * h)
+    }
+
+    private var W: (ih: UnsafeMutablePointer<Scalar>, hh: UnsafeMutablePointer<Scalar>,
+                    bih: UnsafeMutablePointer<Scalar>, bhh: UnsafeMutablePointer<Scalar>) {
+        (parameters.values(weightIH).baseAddress!, parameters.values(weightHH).baseAddress!,
+         parameters.values(biasIH).baseAddress!, parameters.values(biasHH).baseAddress!)
+    }
+
+    // MARK: Forward
+
+    /// Runs `steps` steps. `input` is T·B×In; `h0` (and `c0` for LSTM) are B×H. Afterwards `output`
+    /// holds the T·B×H outputs and `finalH`/`finalC` the state after the last step.
+    public func forward(
+        input: UnsafePointer<Scalar>, steps t: Int, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?
+    ) {
+        precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
+        let b = batchSize, h = hiddenSize, g = gateWidth, n = t * b
+        let w = W
+        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
+        inputOfLastForward = input
+        Kernels.copy(h0, srcStride: h, into: hsP, dstStride: h, rows: b, cols: h)
+        // Input projection of all steps: gx = X·W_ihᵀ + biases (one GEMM).
+        if cell == .gru {
+            Kernels.broadcastRows(w.bih, into: gxP, rows: n, cols: g)
+        } else {
+            Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: n, cols: g)
+        }
+        Scalar.gemm(transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
+                    lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
+        switch cell {
+        case .lstm:
+            let csP = cs.pointer.baseAddress!, tcP = tanhC.pointer.baseAddress!
+            Kernels.copy(c0!, srcStride: h, into: csP, dstStride: h, rows: b, cols: h)
+            for s in 0..<t {
+                let gates = gxP + s * b * g
+                Scalar.gemm(transA: false, transB: true, m: b, n: g, k: h, alpha: 1,
+                            a: hsP + s * b * h, lda: h, b: w.hh, ldb: h, beta: 1, c: gates, ldc: g)
+                CellKernels.lstmForward(batch: b, hidden: h, gates: gates, cPrev: csP + s * b * h,
+                                        c: csP + (s + 1) * b * h, tanhC: tcP + s * b * h,
+                                        hOut: hsP + (s + 1) * b * h)
+            }
+        case .gru:
+            let ghP = gh.pointer.baseAddress!
+            for s in 0..<t {
+                let hhs = ghP + s * b * g
+                Kernels.broadcastRows(w.bhh, into: hhs, rows: b, cols: g)
+                Scalar.gemm(transA: false, transB: true, m: b, n: g, k: h, alpha: 1,
+                            a: hsP + s * b * h, lda: h, b: w.hh, ldb: h, beta: 1, c: hhs, ldc: g)
+                CellKernels.gruForward(batch: b, hidden: h, gx: gxP + s * b * g, gh: hhs,
+                                       hPrev: hsP + s * b * h, hOut: hsP + (s + 1) * b * h)
+            }
+        case .rnn:
+            for s in 0..<t {
+                let pre = gxP + s * b * g
+                Scalar.gemm(transA: false, transB: true, m: b, n: g, k: h, alpha: 1,
+                            a: hsP + s * b * h, lda: h, b: w.hh, ldb: h, beta: 1, c: pre, ldc: g)
+                CellKernels.rnnForward(count: b * h, pre: pre, hOut: hsP + (s + 1) * b * h)
+            }
+        }
+    }
+
+    /// The outputs of the last forward: T·B×H, row t·B + b.
+    public var output: UnsafeMutablePointer<Scalar> { hs.pointer.baseAddress! + batchSize * hiddenSize }
+
+    /// h after step `steps` of the last forward (B×H).
+    public func finalH(steps t: Int) -> UnsafePointer<Scalar> {
+        UnsafePointer(hs.pointer.baseAddress! + t * batchSize * hiddenSize)
+    }
+
+    /// c after step `steps` of the last forward (B×H; LSTM only).
+    public func finalC(steps t: Int) -> UnsafePointer<Scalar> {
+        precondition(cell == .lstm, "only LSTM layers have a cell state")
+        return UnsafePointer(cs.pointer.baseAddress! + t * batchSize * hiddenSize)
+    }
+
+    // MARK: Backward
+
+    /// Backpropagates through the last forward of `steps` steps.
+    ///
+    /// - `outputGradient`: ∂L/∂output, T·B×H (not modified).
+    /// - `finalHGradient`/`finalCGradient`: ∂L/∂h_T and ∂L/∂c_T (B×H), or nil for zero.
+    /// - `observer`: called once per step, from t = T−1 down to 0, with the total ∂L/∂h_t and (LSTM)
+    ///   ∂L/∂c_t, both B×H.
+    ///
+    /// Adds into the four parameter gradients; leaves ∂L/∂input in `inputGradient` (T·B×In) and
+    /// ∂L/∂h_0, ∂L/∂c_0 in `initialHGradient`/`initialCGradient` (B×H).
+    public func backward(
+        outputGradient: UnsafePointer<Scalar>, steps t: Int,
+        finalHGradient: UnsafePointer<Scalar>?, finalCGradient: UnsafePointer<Scalar>?,
+        observer: ((_ step: Int, _ dh: UnsafePointer<Scalar>, _ dc: UnsafePointer<Scalar>?) -> Void)? = nil
+    ) {
+        precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
+        let b = batchSize, h = hiddenSize, g = gateWidth, n = t * b, bh = b * h
+        let w = W
+        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
+        let dGxP = dGx.pointer.baseAddress!
+        let dhP = dh.pointer.baseAddress!, dcP = dc.pointer.baseAddress!
+        let dhC = dhCarry.pointer.baseAddress!, dcC = dcCarry.pointer.baseAddress!
+        if let finalHGradient { dhC.update(from: finalHGradient, count: bh) } else { dhC.update(repeating: 0, count: bh) }
+        if cell == .lstm {
+            if let finalCGradient { dcC.update(from: finalCGradient, count: bh) } else { dcC.update(repeating: 0, count: bh) }
+        }
+        switch cell {
+        case .lstm:
+            let csP = cs.pointer.baseAddress!, tcP = tanhC.pointer.baseAddress!
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let dGates = dGxP + s * b * g
+                CellKernels.lstmBackward(batch: b, hidden: h, dOut: outputGradient + s * bh, dhCarry: dhC,
+                                         dcCarry: dcC, gates: gxP + s * b * g, cPrev: csP + s * bh,
+                                         tanhC: tcP + s * bh, dGates: dGates, dh: dhP, dc: dcP)
+                observer?(s, dhP, dcP)
+                // ∂L/∂h_{t−1} through the recurrence: dGates·W_hh.
+                Scalar.gemm(transA: false, transB: false, m: b, n: h, k: g, alpha: 1, a: dGates, lda: g,
+                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
+            }
+        case .gru:
+            let ghP = gh.pointer.baseAddress!, dGhP = dGh.pointer.baseAddress!
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let dhh = dGhP + s * b * g
+                CellKernels.gruBackward(batch: b, hidden: h, dOut: outputGradient + s * bh, dhCarry: dhC,
+                                        gates: gxP + s * b * g, gh: ghP + s * b * g, hPrev: hsP + s * bh,
+                                        dGx: dGxP + s * b * g, dGh: dhh, dh: dhP)
+                observer?(s, dhP, nil)
+                Scalar.gemm(transA: false, transB: false, m: b, n: h, k: g, alpha: 1, a: dhh, lda: g,
+                            b: w.hh, ldb: h, beta: 1, c: dhC, ldc: h)
+            }
+        case .rnn:
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let dPre = dGxP + s * b * g
+                CellKernels.rnnBackward(count: bh, dOut: outputGradient + s * bh, dhCarry: dhC,
+                                        hOut: hsP + (s + 1) * bh, dPre: dPre, dh: dhP)
+                observer?(s, dhP, nil)
+                Scalar.gemm(transA: false, transB: false, m: b, n: h, k: g, alpha: 1, a: dPre, lda: g,
+                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
+            }
+        }
+        // Weight gradients over all steps, one GEMM each; the hidden-side pre-activation gradient
+        // equals the input-side one except for GRU.
+        let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
+        let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
+        Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
+                    b: inputOfLastForward!, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
+        Scalar.gemm(transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
+                    b: hsP, ldb: h, beta: 1, c: gHH, ldc: h)
+        Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!)
+        Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!)
+        Scalar.gemm(transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
+                    b: w.ih, ldb: inputSize, beta: 0, c: dInput.pointer.baseAddress!, ldc: inputSize)
+    }
+
+    /// The input pointer of the last forward (the caller keeps that buffer alive and unchanged
+    /// until backward: it is needed for ∂L/∂W_ih).
+    var inputOfLastForward: UnsafePointer<Scalar>?
+
+    /// ∂L/∂input after backward: T·B×In.
+    public var inputGradient: UnsafePointer<Scalar> { UnsafePointer(dInput.pointer.baseAddress!) }
+    /// ∂L/∂h_0 after backward: B×H.
+    public var initialHGradient: UnsafePointer<Scalar> { UnsafePointer(dhCarry.pointer.baseAddress!) }
+    /// ∂L/∂c_0 after backward (LSTM): B×H.
+    public var initialCGradient: UnsafePointer<Scalar> { UnsafePointer(dcCarry.pointer.baseAddress!) }
+
+    // MARK: One step (generation)
+
+    /// Advances `batch` streams by one step in place: `input` is batch×In, `h` (and `c` for LSTM)
+    /// batch×H are read as the previous state and overwritten with the new one. Uses only small
+    /// batch×G·H workspaces (no T×B buffers).
+    public func step(input: UnsafePointer<Scalar>, batch b: Int, h: UnsafeMutablePointer<Scalar>,
+                     c: UnsafeMutablePointer<Scalar>?) {
+        let hid = hiddenSize, g = gateWidth
+        if b != stepBatch {
+            stepBatch = b
+            stepGx = AlignedBuffer(count: b * g); stepGh = AlignedBuffer(count: b * g)
+            stepTanh = AlignedBuffer(count: cell == .lstm ? b * hid : 0)
+        }
+        let w = W
+        let gxP = stepGx.pointer.baseAddress!
+        if cell == .gru {
+            Kernels.broadcastRows(w.bih, into: gxP, rows: b, cols: g)
+        } else {
+            Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: b, cols: g)
+        }
+        Scalar.gemm(transA: false, transB: true, m: b, n: g, k: inputSize, alpha: 1, a: input,
+                    lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
+        switch cell {
+        case .lstm:
+            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+                        b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
+            CellKernels.lstmForward(batch: b, hidden: hid, gates: gxP, cPrev: c!, c: c!,
+                                    tanhC: stepTanh.pointer.baseAddress!, hOut: h)
+        case .gru:
+            let ghP = stepGh.pointer.baseAddress!
+            Kernels.broadcastRows(w.bhh, into: ghP, rows: b, cols: g)
+            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+                        b: w.hh, ldb: hid, beta: 1, c: ghP, ldc: g)
+            CellKernels.gruForward(batch: b, hidden: hid, gx: gxP, gh: ghP, hPrev: h, hOut: h)
+        case .rnn:
+            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+                        b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
+            CellKernels.rnnForward(count: b * hid, pre: gxP, hOut: h)
+        }
+    }
+}

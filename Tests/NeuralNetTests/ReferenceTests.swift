@@ -1,0 +1,119 @@
+import Testing
+import Tensor
+@testable import NeuralNet
+
+/// The fast path (whole-window GEMMs, fused kernels) against the naive per-step reference, and a
+/// window run in two chunks with carried state against the same window run whole.
+@Suite struct ReferenceTests {
+    static let configs: [ModelConfig] = CellKind.allCases.flatMap { cell in
+        SkipMode.allCases.map { skip in
+            ModelConfig(vocabularySize: 11, embeddingSize: 6, hiddenSize: 5, layers: 3, cell: cell, skip: skip,
+                        initialization: InitializationOptions(embeddingInitRange: 0.5))
+        }
+    }
+
+    func randomState<S: Real>(_ config: ModelConfig, batch: Int, seed: UInt64) -> RecurrentState<S> {
+        let state = RecurrentState<S>(config: config, batchSize: batch)
+        var rng = RNG(seed: seed)
+        for k in 0..<config.layers {
+            for i in 0..<state.h[k].count { state.h[k][i] = S(rng.uniform(-0.8, 0.8)) }
+            if state.hasCell { for i in 0..<state.c[k].count { state.c[k][i] = S(rng.uniform(-0.8, 0.8)) } }
+        }
+        return state
+    }
+
+    /// Double fast path equals the naive reference to 1e-12 (both are exact up to the order of
+    /// floating-point sums; the windows are tiny). The Float fast path (with the FastMath
+    /// approximations) matches to 2e-5 relative, with a floor of 0.01 on the denominator: logits
+    /// that are sums of cancelling terms can be ~1e-5 where Float rounding alone leaves ~1e-8
+    /// absolute error, so near zero the check is absolute at 2e-7.
+    @Test(arguments: configs)
+    func fastPathMatchesNaiveReference(config: ModelConfig) {
+        let t = 5, b = 3
+        let inputs = randomIDs(t * b, below: 11, seed: 1), targets = randomIDs(t * b, below: 11, seed: 2)
+        let model = LanguageModel<Double>(config: config, seed: 7)
+        let state: RecurrentState<Double> = randomState(config, batch: b, seed: 4)
+        let reference = NaiveReference(model: model)
+        var h = (0..<config.layers).map { k in (0..<b).map { state.hidden(layer: k, stream: $0) } }
+        var c = (0..<config.layers).map { k in (0..<b).map { state.hasCell ? state.cell(layer: k, stream: $0) : [] } }
+        let expected = reference.run(inputs: inputs, targets: targets, batch: b, h: &h, c: &c)
+
+        let floatModel = LanguageModel<Float>(config: config, parameters: ParameterSet(layout: model.parameters.layout))
+        for i in 0..<model.parameters.values.count { floatModel.parameters.values[i] = Float(model.parameters.values[i]) }
+        let floatState: RecurrentState<Float> = randomState(config, batch: b, seed: 4)
+
+        let loss = model.forward(inputs: inputs, targets: targets, batchSize: b, state: state, training: false)
+        let floatLoss = floatModel.forward(inputs: inputs, targets: targets, batchSize: b, state: floatState, training: false)
+        let expectedLoss = expected.losses.flatMap { $0 }.reduce(0, +) / Double(t * b)
+        #expect(abs(loss - expectedLoss) < 1e-12)
+        #expect(relativeError(floatLoss, expectedLoss) < 2e-5)
+        var worst = 0.0, worstFloat = 0.0
+        for s in 0..<t {
+            for bb in 0..<b {
+                for v in 0..<11 {
+                    let row = (s * b + bb) * 11 + v
+                    worst = max(worst, abs(model.logits[row] - expected.logits[s][bb][v]))
+                    worstFloat = max(worstFloat, relativeError(Double(floatModel.logits[row]), expected.logits[s][bb][v], floor: 1e-2))
+                }
+                #expect(abs(model.tokenLoss(row: s * b + bb) - expected.losses[s][bb]) < 1e-12)
+            }
+        }
+        #expect(worst < 1e-12, "logits differ by \(worst)")
+        #expect(worstFloat < 2e-5, "float logits differ by \(worstFloat)")
+        for k in 0..<config.layers {
+            for bb in 0..<b {
+                let fh = state.hidden(layer: k, stream: bb)
+                #expect(zip(fh, h[k][bb]).allSatisfy { abs($0 - $1) < 1e-12 }, "final h layer \(k)")
+                if state.hasCell {
+                    #expect(zip(state.cell(layer: k, stream: bb), c[k][bb]).allSatisfy { abs($0 - $1) < 1e-12 })
+                }
+            }
+        }
+    }
+
+    /// One window of T = 9 steps equals chunks of 4 + 5 steps with the state carried between them.
+    /// Float, compared bit for bit: every row of every GEMM sums its products in the same order
+    /// whatever the number of rows, and the kernels are elementwise, so nothing depends on the
+    /// chunking. (If a BLAS ever chose a different kernel by matrix height this would become a
+    /// few-ulp comparison.)
+    @Test(arguments: configs)
+    func chunkedWindowEqualsWholeWindow(config: ModelConfig) {
+        let t = 9, b = 4, v = 11
+        let inputs = randomIDs(t * b, below: v, seed: 5), targets = randomIDs(t * b, below: v, seed: 6)
+        let model = LanguageModel<Float>(config: config, seed: 8)
+        let whole: RecurrentState<Float> = randomState(config, batch: b, seed: 9)
+        let chunked = whole.copy()
+        model.forward(inputs: inputs, targets: targets, batchSize: b, state: whole, training: false)
+        let wholeLogits = Array(model.logits)
+        let split = 4 * b
+        model.forward(inputs: Array(inputs[..<split]), targets: Array(targets[..<split]), batchSize: b,
+                      state: chunked, training: false)
+        var chunkLogits = Array(model.logits)
+        model.forward(inputs: Array(inputs[split...]), targets: Array(targets[split...]), batchSize: b,
+                      state: chunked, training: false)
+        chunkLogits += Array(model.logits)
+        #expect(chunkLogits == wholeLogits)
+        #expect(chunked.flattened == whole.flattened)
+    }
+
+    /// `step` (generation path, no window workspaces) equals a window forward token by token.
+    @Test(arguments: configs)
+    func stepMatchesWindowForward(config: ModelConfig) {
+        let t = 4, b = 2, v = 11
+        let inputs = randomIDs(t * b, below: v, seed: 12)
+        let model = LanguageModel<Float>(config: config, seed: 13)
+        let windowState = RecurrentState<Float>(config: config, batchSize: b)
+        model.forward(inputs: inputs, targets: inputs, batchSize: b, state: windowState, training: false)
+        let windowLogits = Array(model.logits)
+        let stepState = RecurrentState<Float>(config: config, batchSize: b)
+        var stepLogits: [Float] = []
+        var out = [Float](repeating: 0, count: b * v)
+        for s in 0..<t {
+            out.withUnsafeMutableBufferPointer { model.step(inputs: Array(inputs[(s * b)..<((s + 1) * b)]), state: stepState, logits: $0) }
+            stepLogits += out
+        }
+        let worst = zip(stepLogits, windowLogits).map { relativeError(Double($0), Double($1), floor: 1e-3) }.max()!
+        #expect(worst < 1e-5, "step vs window: \(worst)")
+        #expect(zip(stepState.flattened, windowState.flattened).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+}
