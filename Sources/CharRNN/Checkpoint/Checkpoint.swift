@@ -1,0 +1,136 @@
+import Foundation
+import NeuralNet
+import Tensor
+import TextCorpus
+
+/// A checkpoint directory:
+///
+///     model.safetensors          weights only, F32, PyTorch names; metadata format/format_version
+///     config.json                `RunConfiguration`
+///     vocab.json                 the vocabulary, units in id order
+///     trainer-state.json         `TrainerState` (optional: present in training checkpoints)
+///     trainer-state.safetensors  optimizer moments and carried hidden state (with the above)
+///
+/// `write` builds the directory beside its destination and swaps it in whole, so a reader never
+/// sees a mix of two checkpoints. `load` validates every file against the others.
+public struct Checkpoint {
+    public var configuration: RunConfiguration
+    public var vocabulary: Vocabulary
+    public var model: LanguageModel<Float>
+
+    public init(configuration: RunConfiguration, vocabulary: Vocabulary, model: LanguageModel<Float>) {
+        self.configuration = configuration; self.vocabulary = vocabulary; self.model = model
+    }
+
+    public static let modelFile = "model.safetensors"
+    public static let configFile = "config.json"
+    public static let vocabularyFile = "vocab.json"
+    public static let stateFile = "trainer-state.json"
+    public static let stateTensorsFile = "trainer-state.safetensors"
+
+    /// The weights as safetensors, in parameter registration order.
+    public static func weights(of model: LanguageModel<Float>) -> SafetensorsFile {
+        let parameters = model.parameters
+        let tensors = parameters.layout.slots.map { slot in
+            SafetensorsTensor(name: slot.name, shape: slot.shape, floats: UnsafeBufferPointer(parameters.values(slot)))
+        }
+        return SafetensorsFile(tensors: tensors, metadata: ["format": "charrnn",
+                                                            "format_version": "\(RunConfiguration.currentFormatVersion)"])
+    }
+
+    /// Writes this checkpoint (and, for training checkpoints, the trainer state) to `directory`,
+    /// replacing any previous one there atomically.
+    public func write(to directory: URL, trainerState: (TrainerState, TrainerTensors)? = nil) throws {
+        let parent = directory.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.cannotWrite(parent.path, "cannot create the directory")
+        }
+        let staging = parent.appendingPathComponent(".\(directory.lastPathComponent).staging-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw CheckpointError.cannotWrite(parent.path, "cannot create a directory there")
+        }
+        do {
+            try Self.weights(of: model).write(to: staging.appendingPathComponent(Self.modelFile))
+            try AtomicFile.write(try configuration.jsonData(), to: staging.appendingPathComponent(Self.configFile))
+            try AtomicFile.write(try vocabulary.jsonData(), to: staging.appendingPathComponent(Self.vocabularyFile))
+            if let (state, tensors) = trainerState {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                try AtomicFile.write(try encoder.encode(state), to: staging.appendingPathComponent(Self.stateFile))
+                try tensors.safetensors().write(to: staging.appendingPathComponent(Self.stateTensorsFile))
+            }
+            try AtomicFile.replaceDirectory(at: directory, with: staging)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    /// Loads and validates the checkpoint in `directory` (a run directory resolves to its latest/).
+    public static func load(from path: String) throws -> Checkpoint {
+        let directory = try RunDirectory.resolveCheckpoint(path)
+        let configuration = try RunConfiguration.load(from: directory.appendingPathComponent(configFile))
+        let vocabularyURL = directory.appendingPathComponent(vocabularyFile)
+        guard FileManager.default.fileExists(atPath: vocabularyURL.path) else { throw CheckpointError.missing(vocabularyURL.path) }
+        let vocabulary = try Vocabulary.load(from: vocabularyURL)
+        guard vocabulary.count == configuration.model.vocabularySize else {
+            throw CheckpointError.mismatch(vocabularyURL.path,
+                                           "\(vocabulary.count) units but the model has vocabularySize \(configuration.model.vocabularySize)")
+        }
+        guard vocabulary.tokenizer == configuration.tokenizer else {
+            throw CheckpointError.mismatch(vocabularyURL.path, "tokenizer settings differ from config.json")
+        }
+        let modelURL = directory.appendingPathComponent(modelFile)
+        let weights = try SafetensorsFile.read(from: modelURL)
+        if let version = weights.metadata["format_version"], version != "\(RunConfiguration.currentFormatVersion)" {
+            throw CheckpointError.unsupportedVersion(modelURL.path, version)
+        }
+        let layout = LanguageModel<Float>.layout(for: configuration.model)
+        let expected = Set(layout.slots.map(\.name)), found = Set(weights.tensors.map(\.name))
+        if let extra = found.subtracting(expected).sorted().first {
+            throw CheckpointError.mismatch(modelURL.path, "unexpected tensor \(extra)")
+        }
+        let parameters = ParameterSet<Float>(layout: layout)
+        for slot in layout.slots {
+            guard let tensor = weights.tensor(slot.name) else {
+                throw CheckpointError.mismatch(modelURL.path, "missing tensor \(slot.name)")
+            }
+            guard tensor.dtype == .f32 else {
+                throw CheckpointError.mismatch(modelURL.path, "\(slot.name) is \(tensor.dtype.rawValue), expected F32")
+            }
+            guard tensor.shape == slot.shape else {
+                throw CheckpointError.mismatch(modelURL.path, "\(slot.name) has shape \(tensor.shape), expected \(slot.shape)")
+            }
+            tensor.copyFloats(into: parameters.values(slot))
+        }
+        let model = LanguageModel<Float>(config: configuration.model, parameters: parameters)
+        return Checkpoint(configuration: configuration, vocabulary: vocabulary, model: model)
+    }
+
+    /// Loads the trainer state stored with the checkpoint at `path` (for `--resume`).
+    public static func loadTrainerState(from path: String, model: ModelConfig, batchSize: Int) throws
+        -> (TrainerState, TrainerTensors) {
+        let directory = try RunDirectory.resolveCheckpoint(path)
+        let stateURL = directory.appendingPathComponent(stateFile)
+        guard let data = FileManager.default.contents(atPath: stateURL.path) else { throw CheckpointError.missing(stateURL.path) }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let state: TrainerState
+        do {
+            state = try decoder.decode(TrainerState.self, from: data)
+        } catch {
+            throw CheckpointError.malformed(stateURL.path, "invalid trainer state (\(RunConfiguration.decodingProblem(error)))")
+        }
+        let tensorsURL = directory.appendingPathComponent(stateTensorsFile)
+        let tensors = try TrainerTensors.load(try SafetensorsFile.read(from: tensorsURL), path: tensorsURL.path,
+                                              model: model, batchSize: batchSize, bufferNames: state.optimizer.bufferNames)
+        return (state, tensors)
+    }
+}

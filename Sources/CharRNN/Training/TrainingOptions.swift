@@ -1,0 +1,55 @@
+import NeuralNet
+
+/// How a model is trained: windows, length, optimization, splits, evaluation and output cadence.
+/// Stored in every checkpoint's `config.json`.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    /// B: parallel streams per window.
+    public var batchSize: Int = 50
+    /// T: steps per truncated-BPTT window.
+    public var bptt: Int = 100
+    /// Stop after this many epochs (nil: no epoch limit).
+    public var epochs: Int? = nil
+    /// Stop when the run has made this many optimizer steps in total, resumes included (nil: no limit).
+    public var maxSteps: Int? = nil
+    /// Stop after this many seconds of training in this invocation (nil: no limit).
+    public var timeLimit: Double? = nil
+    public var optimizer: OptimizerConfig = .adam(learningRate: 2e-3)
+    public var schedule: LRScheduleConfig = LRScheduleConfig()
+    public var clipping: GradientClipping = GradientClipping(maxNorm: 5)
+    /// Fraction of units for validation (after the training split).
+    public var validationFraction: Double = 0.05
+    /// Fraction of units for test (the end of the corpus).
+    public var testFraction: Double = 0.05
+    /// Evaluate on the whole validation split every this many steps (0: only at the end).
+    public var evalEvery: Int = 200
+    /// Save `latest/` every this many steps (0: only at the end and on stop).
+    public var checkpointEvery: Int = 200
+    /// Append a train record to metrics.jsonl every this many steps.
+    public var logEvery: Int = 1
+    /// Seed of parameter initialization and dropout masks.
+    public var seed: UInt64 = 1
+    /// OpenBLAS threads.
+    public var threads: Int = 2
+    /// Vocabulary limits (see `Vocabulary`).
+    public var maxVocab: Int? = nil
+    public var minCount: Int = 1
+
+    public init() {}
+
+    /// The first problem that makes these options unusable, as one line naming the option; nil if fine.
+    public var validationError: String? {
+        if batchSize < 1 { return "--batch must be at least 1 (got \(batchSize))" }
+        if bptt < 1 { return "--bptt must be at least 1 (got \(bptt))" }
+        if let epochs, epochs < 1 { return "--epochs must be at least 1 (got \(epochs))" }
+        if let maxSteps, maxSteps < 1 { return "--max-steps must be at least 1 (got \(maxSteps))" }
+        if let timeLimit, !(timeLimit > 0) { return "--time-limit must be positive (got \(timeLimit))" }
+        if evalEvery < 0 { return "--eval-every must be ≥ 0 (got \(evalEvery))" }
+        if checkpointEvery < 0 { return "--checkpoint-every must be ≥ 0 (got \(checkpointEvery))" }
+        if logEvery < 1 { return "--log-every must be at least 1 (got \(logEvery))" }
+        if threads < 1 { return "--threads must be at least 1 (got \(threads))" }
+        if !(validationFraction >= 0 && testFraction >= 0 && validationFraction + testFraction < 1) {
+            return "--val-fraction and --test-fraction must be ≥ 0 with a sum below 1"
+        }
+        return nil
+    }
+}
