@@ -54,6 +54,8 @@ public struct BatchStream: Sendable {
     /// - Parameters:
     ///   - requireFullWindow: when true (training), at least one full window is needed: N ≥ B·T + 1.
     ///     When false (evaluation on a short split), N ≥ B + 1 suffices.
+    ///   - position: where to resume (a saved `position`); a window past the end of an epoch is clamped to
+    ///     the last window, so resume with the same ids, B and T.
     /// - Throws: `corpusTooShort`, or `invalidOption` for B or T below 1.
     public init(ids: ArraySlice<Int32>, batchSize: Int, sequenceLength: Int, requireFullWindow: Bool = true,
                 position: Position = Position()) throws {

@@ -72,9 +72,43 @@ public struct TokenCorpus: Sendable {
         // text with multi-byte units) are never touched, so they cost address space, not memory.
         sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
         let reading = try feed(reader, tokenizer: tokenizer, into: &sink)
+        return try build(sink: &sink, reading: reading, sources: reader.sources.map(\.description).joined(separator: ", "),
+                         tokenizer: tokenizer, validationFraction: validationFraction, testFraction: testFraction,
+                         maxVocab: maxVocab, minCount: minCount)
+    }
+
+    /// The same as `load(paths:…)` for text already in memory (for example a generated corpus).
+    /// `name` stands for the source in errors.
+    public static func load(
+        text: String, name: String = "<text>", tokenizer: TokenizerOptions = TokenizerOptions(),
+        validationFraction: Double = 0.05, testFraction: Double = 0.05,
+        maxVocab: Int? = nil, minCount: Int = 1
+    ) throws -> TokenCorpus {
+        if let maxVocab, maxVocab < 2 {
+            throw CorpusError.invalidOption(name: "--max-vocab", reason: "must be at least 2 (<unk> and one unit), got \(maxVocab)")
+        }
+        var sink = ProvisionalSink()
+        var text = text
+        sink.ids.reserveCapacity(text.utf8.count)
+        let segmenter = try UnitSegmenter(options: tokenizer)
+        try text.withUTF8 { try segmenter.feed($0, into: &sink) }
+        try segmenter.finish(into: &sink)
+        var reading = CorpusReader.Statistics()
+        reading.bytes = Int64(text.utf8.count)
+        reading.storedBytes = reading.bytes
+        return try build(sink: &sink, reading: reading, sources: name, tokenizer: tokenizer,
+                         validationFraction: validationFraction, testFraction: testFraction,
+                         maxVocab: maxVocab, minCount: minCount)
+    }
+
+    /// Splits, builds the vocabulary from the training range of the provisional ids, and remaps them in place.
+    private static func build(
+        sink: inout ProvisionalSink, reading: CorpusReader.Statistics, sources: String, tokenizer: TokenizerOptions,
+        validationFraction: Double, testFraction: Double, maxVocab: Int?, minCount: Int
+    ) throws -> TokenCorpus {
         var ids = sink.ids
         sink.ids = []
-        if ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
+        if ids.isEmpty { throw CorpusError.emptyCorpus(sources: sources) }
         let splits = try CorpusSplits(count: ids.count, validationFraction: validationFraction, testFraction: testFraction)
 
         // Provisional ids: 0..<128 are ASCII characters, then units in order of first appearance.

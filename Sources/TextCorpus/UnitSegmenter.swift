@@ -112,6 +112,17 @@ public final class UnitSegmenter {
             while i < n {
                 let b = region[i]
                 if b >= 0x80 { break }
+                if b == 0x0D && i + 1 < n && region[i + 1] == 0x0A {
+                    // CR LF: one grapheme cluster (GB3); the position after LF is safe (GB4).
+                    if options.unit == .grapheme {
+                        withUnsafeBytes(of: (UInt8(0x0D), UInt8(0x0A))) { sink.unit(utf8: $0.bindMemory(to: UInt8.self)) }
+                    } else {
+                        sink.ascii(0x0D)
+                        sink.ascii(0x0A)
+                    }
+                    i += 2
+                    continue
+                }
                 if i + 1 < n {
                     let c = region[i + 1]
                     if !(c < 0x80 && b != 0x0D) && !isSafe(after: b, before: c) { break }

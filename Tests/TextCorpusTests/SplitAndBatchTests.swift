@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import TextCorpus
 
 @Suite struct SplitAndBatchTests {
@@ -91,3 +92,26 @@ import Testing
 }
 
 import Foundation
+
+@Suite struct InMemoryCorpusTests {
+    @Test func textAndFileGiveTheSameCorpus() throws {
+        let fromText = try TokenCorpus.load(text: sampleText, validationFraction: 0.1, testFraction: 0.1)
+        let fromFile = try loadString(sampleText, validationFraction: 0.1, testFraction: 0.1)
+        #expect(fromText.ids == fromFile.ids)
+        #expect(fromText.vocabulary == fromFile.vocabulary)
+        #expect(fromText.splits == fromFile.splits)
+        #expect(throws: CorpusError.emptyCorpus(sources: "gen")) { try TokenCorpus.load(text: "", name: "gen") }
+    }
+
+    @Test func encodeWithExistingVocabulary() throws {
+        let corpus = try TokenCorpus.load(text: "abcabc", validationFraction: 0, testFraction: 0)
+        let dir = try SharedCorpora.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("new.txt")
+        try Fixtures.write("abxd\n", to: url)
+        let encoded = try TokenCorpus.encode(paths: [url.path], vocabulary: corpus.vocabulary)
+        #expect(encoded.ids == [1, 2, 0, 0, 0])
+        #expect(encoded.statistics.unknownUnits == 3)
+        #expect(encoded.vocabulary.decode(encoded.ids, unknown: "?") == "ab???")
+    }
+}
