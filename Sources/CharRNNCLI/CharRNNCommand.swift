@@ -12,6 +12,9 @@ struct CharRNNCommand: ParsableCommand {
             CorpusCommand.self,
             ReportCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            EvalCommand.self,
+            GenerateCommand.self,
         ]
     )
 }

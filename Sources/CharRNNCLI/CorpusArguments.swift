@@ -25,7 +25,8 @@ struct CorpusLoadArguments: ParsableArguments {
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD (and report the count) instead of failing.")
     var replaceInvalid = false
 
-    @Option(help: "Fraction of units for the validation split (taken after the training split).")
+    @Option(name: [.customLong("val-fraction"), .customLong("validation-fraction")],
+            help: "Fraction of units for the validation split (taken after the training split).")
     var validationFraction: Double = 0.05
 
     @Option(help: "Fraction of units for the test split (the end of the corpus).")

@@ -116,8 +116,9 @@ public final class Trainer {
         self.corpus = corpus
         configuration = RunConfiguration(model: modelConfig, tokenizer: corpus.vocabulary.tokenizer,
                                          training: training, corpus: CorpusDescription(paths: paths, corpus: corpus))
-        stream = try BatchStream(ids: corpus.train, batchSize: training.batchSize, sequenceLength: training.bptt)
-        let plannedSteps = training.maxSteps ?? training.epochs.map { $0 * stream.windowsPerEpoch }
+        let trainStream = try BatchStream(ids: corpus.train, batchSize: training.batchSize, sequenceLength: training.bptt)
+        stream = trainStream
+        let plannedSteps = training.maxSteps ?? training.epochs.map { $0 * trainStream.windowsPerEpoch }
         BLAS.setThreads(training.threads)
 
         if resume {
@@ -144,7 +145,7 @@ public final class Trainer {
             optimizer = try Optimizer<Float>(restoring: savedState.optimizer, layout: model.parameters.layout,
                                              buffers: tensors.optimizerBuffers)
             optimizer.clipping = training.clipping
-            scheduler = savedState.config == training.schedule ? savedState.scheduler
+            scheduler = savedState.scheduler.config == training.schedule ? savedState.scheduler
                 : try LRScheduler(config: training.schedule, baseLearningRate: training.optimizer.learningRate, totalSteps: plannedSteps)
             carried = tensors.carried
             guard let rng = RNG(stateWords: savedState.dropoutRNG) else {

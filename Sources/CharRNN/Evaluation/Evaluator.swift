@@ -1,0 +1,72 @@
+import Foundation
+import NeuralNet
+import Tensor
+import TextCorpus
+
+/// Cross-entropy of a model on a text, in the units users compare.
+public struct EvaluationResult: Codable, Sendable, Equatable {
+    /// Mean cross-entropy, nats per unit.
+    public var natsPerUnit: Double
+    /// Mean cross-entropy, bits per unit (bits per character for character units).
+    public var bitsPerUnit: Double
+    /// exp(natsPerUnit).
+    public var perplexity: Double
+    /// Units scored (predicted).
+    public var units: Int
+    /// Units of the text outside the vocabulary (scored as `<unk>`).
+    public var unknownUnits: Int
+
+    public init(totalNats: Double, units: Int, unknownUnits: Int) {
+        natsPerUnit = totalNats / Double(max(units, 1))
+        bitsPerUnit = natsPerUnit / log(2)
+        perplexity = exp(natsPerUnit)
+        self.units = units
+        self.unknownUnits = unknownUnits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case natsPerUnit = "nats_per_unit", bitsPerUnit = "bits_per_unit", perplexity, units
+        case unknownUnits = "unknown_units"
+    }
+}
+
+/// Scores a model on id sequences with state carried across windows (no dropout).
+public enum Evaluator {
+    /// Runs the model over every window of `stream` (one epoch from window 0, state zeroed at the
+    /// start and carried after), calling `visit` after each forward while the model's logits
+    /// describe that window. Returns the summed loss in nats and the number of units scored.
+    @discardableResult
+    public static func walk(model: LanguageModel<Float>, stream: BatchStream,
+                            visit: (BatchStream.Batch) -> Void = { _ in }) -> (nats: Double, units: Int) {
+        let state = RecurrentState<Float>(config: model.config, batchSize: stream.batchSize)
+        var total = 0.0, units = 0
+        for window in 0..<stream.windowsPerEpoch {
+            let batch = stream.batch(window: window)
+            let loss = model.forward(inputs: batch.inputs, targets: batch.targets, batchSize: batch.batchSize,
+                                     state: state, training: false)
+            let count = batch.steps * batch.batchSize
+            total += loss * Double(count)
+            units += count
+            visit(batch)
+        }
+        return (total, units)
+    }
+
+    /// Mean loss (nats per unit) over all of `stream`.
+    public static func meanLoss(model: LanguageModel<Float>, stream: BatchStream) -> Double {
+        let (nats, units) = walk(model: model, stream: stream)
+        return nats / Double(units)
+    }
+
+    /// Scores `ids` split into `batchSize` contiguous streams, windows of `bptt`.
+    ///
+    /// Each stream covers ⌊(N − 1)/B⌋ predictions, so up to B − 1 units at the end go unscored
+    /// (`units` says how many were); with `batchSize` 1 every unit after the first is predicted,
+    /// which makes the figure exact and comparable with any implementation.
+    public static func evaluate(model: LanguageModel<Float>, ids: ArraySlice<Int32>, batchSize: Int, bptt: Int,
+                                unknownUnits: Int) throws -> EvaluationResult {
+        let stream = try BatchStream(ids: ids, batchSize: batchSize, sequenceLength: bptt, requireFullWindow: false)
+        let (nats, units) = walk(model: model, stream: stream)
+        return EvaluationResult(totalNats: nats, units: units, unknownUnits: unknownUnits)
+    }
+}

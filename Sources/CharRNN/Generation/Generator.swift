@@ -1,0 +1,103 @@
+import Foundation
+import NeuralNet
+import Tensor
+import TextCorpus
+
+/// A problem with generation input.
+public enum GenerationError: Error, Equatable, CustomStringConvertible {
+    /// Prime units that are not in the model's vocabulary.
+    case unknownPrimeUnits([String])
+    case invalidOption(String)
+
+    public var description: String {
+        switch self {
+        case .unknownPrimeUnits(let units):
+            let shown = units.prefix(10).map { "\"\(Self.escaped($0))\"" }.joined(separator: ", ")
+            return "--prime: \(units.count) distinct unit(s) not in the model's vocabulary: \(shown)\(units.count > 10 ? ", …" : ""); use --unknown skip or --unknown unk"
+        case .invalidOption(let message): return message
+        }
+    }
+
+    static func escaped(_ unit: String) -> String {
+        unit.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+}
+
+/// What to do with prime units outside the vocabulary.
+public enum UnknownPrimePolicy: String, Sendable, CaseIterable {
+    /// Refuse, naming the units.
+    case error
+    /// Leave them out of the prime.
+    case skip
+    /// Feed `<unk>` in their place.
+    case unk
+}
+
+/// Samples text from a trained model, one unit at a time, `samples` streams as one batch.
+///
+/// Every stream is primed with the same text (the model reads it, carrying state), then draws
+/// `length` units; the state and the RNG make the output deterministic for a seed. With no prime,
+/// the model starts from a newline when the vocabulary has one (the usual start of a line), else
+/// from the most common id 1; that start is not printed.
+public struct Generator {
+    public let model: LanguageModel<Float>
+    public let vocabulary: Vocabulary
+
+    public init(model: LanguageModel<Float>, vocabulary: Vocabulary) {
+        self.model = model; self.vocabulary = vocabulary
+    }
+
+    /// The prime as ids, applying `policy` to units outside the vocabulary.
+    public func primeIDs(_ prime: String, policy: UnknownPrimePolicy) throws -> [Int32] {
+        let units = try Tokenizer(vocabulary.tokenizer).units(of: prime)
+        var ids: [Int32] = []
+        var unknown: [String] = []
+        for unit in units {
+            if let id = vocabulary.knownID(of: unit), id != Vocabulary.unknownID {
+                ids.append(id)
+            } else {
+                switch policy {
+                case .error: if !unknown.contains(unit) { unknown.append(unit) }
+                case .skip: continue
+                case .unk: ids.append(Vocabulary.unknownID)
+                }
+            }
+        }
+        if !unknown.isEmpty { throw GenerationError.unknownPrimeUnits(unknown) }
+        return ids
+    }
+
+    /// Generates `length` units per sample after `prime`, calling `emit(sample, unit)` for each
+    /// unit as it is drawn (samples interleaved step by step). Returns the generated ids per sample.
+    @discardableResult
+    public func generate(prime: [Int32], length: Int, samples: Int, options: SamplingOptions, seed: UInt64,
+                         emit: (Int, String) -> Void = { _, _ in }) throws -> [[Int32]] {
+        try options.validate()
+        guard length >= 0 else { throw GenerationError.invalidOption("--length must be ≥ 0, got \(length)") }
+        guard samples >= 1 else { throw GenerationError.invalidOption("--samples must be at least 1, got \(samples)") }
+        let v = vocabulary.count
+        let state = RecurrentState<Float>(config: model.config, batchSize: samples)
+        let logits = AlignedBuffer<Float>(count: samples * v)
+        var rng = RNG(seed: seed)
+        var sampler = TokenSampler(options: options, vocabularySize: v)
+        let start = prime.isEmpty ? [vocabulary.knownID(of: "\n") ?? Int32(min(1, v - 1))] : prime
+        for id in start {
+            model.step(inputs: [Int32](repeating: id, count: samples), state: state, logits: logits.pointer)
+        }
+        var outputs = [[Int32]](repeating: [], count: samples)
+        var inputs = [Int32](repeating: 0, count: samples)
+        for position in 0..<length {
+            for sample in 0..<samples {
+                let row = UnsafeBufferPointer(rebasing: logits.pointer[(sample * v)..<((sample + 1) * v)])
+                let id = sampler.sample(logits: row, uniform: rng.nextDouble())
+                inputs[sample] = id
+                outputs[sample].append(id)
+                emit(sample, vocabulary.unit(of: id))
+            }
+            if position + 1 < length {
+                model.step(inputs: inputs, state: state, logits: logits.pointer)
+            }
+        }
+        return outputs
+    }
+}
