@@ -11,6 +11,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case resumeMismatch(String)
     /// The training loss became NaN or infinite at this step.
     case nonFiniteLoss(step: Int, loss: Double)
+    /// The parameters overflowed at this step (found before saving a checkpoint).
+    case nonFiniteParameters(step: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .resumeMismatch(let message): "--resume: \(message)"
         case .nonFiniteLoss(let step, let loss):
             "training loss became \(loss) at step \(step); stopped, the last saved checkpoint is intact"
+        case .nonFiniteParameters(let step):
+            "parameters became non-finite at step \(step); stopped, the last saved checkpoint is intact"
         }
     }
 }
@@ -262,6 +266,7 @@ public final class Trainer {
     func evaluateValidation(_ validation: BatchStream, epoch: Int, elapsed: Double, log: MetricsLog,
                             onEvent: (TrainingEvent) -> Void) throws {
         let loss = Evaluator.meanLoss(model: model, stream: validation)
+        guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: state.step, loss: loss) }
         model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
         state.lastValidationLoss = loss
         _ = scheduler.recordValidation(loss: loss)
@@ -279,6 +284,10 @@ public final class Trainer {
     }
 
     func saveLatest(elapsed: Double) throws {
+        // An update can leave finite gradients but overflowed weights; never save those.
+        guard model.parameters.values.pointer.allSatisfy(\.isFinite) else {
+            throw TrainingError.nonFiniteParameters(step: state.step)
+        }
         state.elapsed = elapsed
         state.position = stream.position
         state.optimizer = optimizer.state
