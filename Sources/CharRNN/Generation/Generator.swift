@@ -38,7 +38,8 @@ public enum UnknownPrimePolicy: String, Sendable, CaseIterable {
 /// Every stream is primed with the same text (the model reads it, carrying state), then draws
 /// `length` units; the state and the RNG make the output deterministic for a seed. With no prime,
 /// the model starts from a newline when the vocabulary has one (the usual start of a line), else
-/// from the most common id 1; that start is not printed.
+/// from id 1; that start is not printed. `<unk>` is never drawn: it stands for many units and
+/// has no text of its own.
 public struct Generator {
     public let model: LanguageModel<Float>
     public let vocabulary: Vocabulary
@@ -88,6 +89,7 @@ public struct Generator {
         var inputs = [Int32](repeating: 0, count: samples)
         for position in 0..<length {
             for sample in 0..<samples {
+                if v > 1 { logits[sample * v + Int(Vocabulary.unknownID)] = -.infinity }
                 let row = UnsafeBufferPointer(rebasing: logits.pointer[(sample * v)..<((sample + 1) * v)])
                 let id = sampler.sample(logits: row, uniform: rng.nextDouble())
                 inputs[sample] = id
