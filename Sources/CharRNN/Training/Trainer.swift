@@ -200,6 +200,7 @@ public final class Trainer {
         var lastLoss: Double?
         var stopReason = "max-steps"
         var savedStep = resumedFromStep ?? -1
+        var evaluatedStep = resumedFromStep ?? 0
         let validationStream = corpus.validation.count > training.batchSize
             ? try? BatchStream(ids: corpus.validation, batchSize: min(training.batchSize, corpus.validation.count - 1),
                                sequenceLength: training.bptt, requireFullWindow: false) : nil
@@ -240,10 +241,9 @@ public final class Trainer {
                                      unitsPerSecond: unitsPerSecond, clipRate: Double(state.clippedSteps) / Double(state.step),
                                      elapsed: elapsed, lastValidationLoss: state.lastValidationLoss)))
 
-            let finishing = (training.maxSteps.map { state.step >= $0 } ?? false)
-                || (training.epochs.map { stream.position.epoch >= $0 } ?? false)
-            if let validationStream, training.evalEvery > 0 && state.step % training.evalEvery == 0 || finishing {
+            if let validationStream, training.evalEvery > 0 && state.step % training.evalEvery == 0 {
                 try evaluateValidation(validationStream, epoch: batch.epoch, elapsed: elapsed, log: log, onEvent: onEvent)
+                evaluatedStep = state.step
             }
             if training.checkpointEvery > 0 && state.step % training.checkpointEvery == 0 {
                 try saveLatest(elapsed: elapsed)
@@ -252,6 +252,12 @@ public final class Trainer {
             }
         }
         let elapsed = elapsedBefore + seconds(clock.now - start)
+        if let validationStream, evaluatedStep != state.step {
+            // The closing evaluation does not feed the plateau schedule: a run stopped and resumed
+            // here must train exactly like one that never stopped.
+            try evaluateValidation(validationStream, epoch: stream.position.epoch, elapsed: elapsed, log: log,
+                                   feedSchedule: false, onEvent: onEvent)
+        }
         if savedStep != state.step {
             try saveLatest(elapsed: elapsed)
             onEvent(.saved(step: state.step, directory: run.latest))
@@ -264,12 +270,12 @@ public final class Trainer {
     /// Mean loss over the whole validation split with carried state; keeps `best/` and feeds the
     /// plateau schedule.
     func evaluateValidation(_ validation: BatchStream, epoch: Int, elapsed: Double, log: MetricsLog,
-                            onEvent: (TrainingEvent) -> Void) throws {
+                            feedSchedule: Bool = true, onEvent: (TrainingEvent) -> Void) throws {
         let loss = Evaluator.meanLoss(model: model, stream: validation)
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: state.step, loss: loss) }
         model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
         state.lastValidationLoss = loss
-        _ = scheduler.recordValidation(loss: loss)
+        if feedSchedule { _ = scheduler.recordValidation(loss: loss) }
         let isBest = loss < (state.bestValidationLoss ?? .infinity)
         try log.append(MetricsRecord(kind: .eval, step: state.step, epoch: epoch, time: elapsed, loss: loss, split: "validation"))
         if isBest {
