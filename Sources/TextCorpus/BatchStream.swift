@@ -59,8 +59,8 @@ public struct BatchStream: Sendable {
     /// - Throws: `corpusTooShort`, or `invalidOption` for B or T below 1.
     public init(ids: ArraySlice<Int32>, batchSize: Int, sequenceLength: Int, requireFullWindow: Bool = true,
                 position: Position = Position()) throws {
-        guard batchSize >= 1 else { throw CorpusError.invalidOption(name: "--batch-size", reason: "must be at least 1, got \(batchSize)") }
-        guard sequenceLength >= 1 else { throw CorpusError.invalidOption(name: "--seq-length", reason: "must be at least 1, got \(sequenceLength)") }
+        guard batchSize >= 1 else { throw CorpusError.invalidOption(name: "--batch", reason: "must be at least 1, got \(batchSize)") }
+        guard sequenceLength >= 1 else { throw CorpusError.invalidOption(name: "--bptt", reason: "must be at least 1, got \(sequenceLength)") }
         let needed = (requireFullWindow ? batchSize * sequenceLength : batchSize) + 1
         guard ids.count >= needed else {
             throw CorpusError.corpusTooShort(units: ids.count, needed: needed, batchSize: batchSize, sequenceLength: sequenceLength)

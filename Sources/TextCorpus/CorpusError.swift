@@ -56,7 +56,7 @@ public enum CorpusError: Error, Equatable, Sendable, CustomStringConvertible {
                 + " use --replace-invalid to substitute U+FFFD"
         case .corpusTooShort(let units, let needed, let batchSize, let sequenceLength):
             return "corpus too short: \(units) units, but \(batchSize) streams × \(sequenceLength) steps need"
-                + " at least \(needed); lower --batch-size or --seq-length"
+                + " at least \(needed); lower --batch or --bptt"
         case .malformedVocabulary(let path, let reason):
             return "\(path): malformed vocabulary JSON: \(reason)"
         case .invalidOption(let name, let reason):

@@ -87,7 +87,7 @@ import TestSupport
         let short = try BatchStream(ids: ids, batchSize: 5, sequenceLength: 10, requireFullWindow: false)
         #expect(short.windowsPerEpoch == 1 && short.steps(inWindow: 0) == 7)
         #expect(CorpusError.corpusTooShort(units: 40, needed: 51, batchSize: 5, sequenceLength: 10).description
-            == "corpus too short: 40 units, but 5 streams × 10 steps need at least 51; lower --batch-size or --seq-length")
+            == "corpus too short: 40 units, but 5 streams × 10 steps need at least 51; lower --batch or --bptt")
     }
 }
 
