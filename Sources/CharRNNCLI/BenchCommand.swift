@@ -27,6 +27,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
     @Option(help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
     @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Threads splitting the streams in the per-step recurrence (default: --threads).")
+    var streamThreads: Int?
     @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Flag(help: "Print one JSON object.") var json = false
     @Argument(help: "Corpus file (read as bytes).") var corpus: String
@@ -62,6 +64,7 @@ struct BenchCommand: ParsableCommand {
                                  layers: layers, cell: cellKind)
         let model = LanguageModel<Float>(config: config, seed: 0)
         model.reserve(maxSteps: bptt, batchSize: batch)
+        model.streamThreads = streamThreads ?? threads
         let optimizer = BenchAdam(count: model.parameters.values.count, learningRate: 2e-3)
 
         // Streams as in torch_charlstm.py: stream b is ids[b·n ..< (b+1)·n].

@@ -37,6 +37,13 @@ public final class LanguageModel<Scalar: Real> {
     public let layers: [RecurrentLayer<Scalar>]
     public let encoderWeight: ParameterSlot, decoderWeight: ParameterSlot, decoderBias: ParameterSlot
 
+    /// Threads over which each layer's per-step recurrence splits the B streams (see
+    /// `RecurrentLayer.streamThreads`); results do not depend on it.
+    public var streamThreads: Int {
+        get { layers.first?.streamThreads ?? 1 }
+        set { for layer in layers { layer.streamThreads = max(1, newValue) } }
+    }
+
     // Window workspaces, sized by reserve(maxSteps:batchSize:) (shapes for T_max, B):
     public private(set) var maxSteps = 0
     public private(set) var batchSize = 0
