@@ -26,9 +26,10 @@ public final class RecurrentLayer<Scalar: Real> {
     let parameters: ParameterSet<Scalar>
     private var gateWidth: Int { cell.gateCount * hiddenSize }
 
-    /// Threads over which forward/backward split the B streams for the per-step recurrence (the
-    /// whole-window GEMMs use OpenBLAS's own threads). 1 disables the split.
-    public var streamThreads = 2
+    /// Threads this layer computes on: the per-step recurrence splits the B streams into this many
+    /// groups, and the whole-window GEMMs are split into this many blocks (`ParallelGemm`). Results
+    /// do not depend on it. For speed, also set OpenBLAS to 1 thread (`BLAS.setThreads(1)`).
+    public var threads = 2
 
     /// Capacity of the workspaces (T_max, B).
     public private(set) var maxSteps = 0
@@ -118,7 +119,7 @@ public final class RecurrentLayer<Scalar: Real> {
         } else {
             Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: n, cols: g)
         }
-        Scalar.gemm(transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
                     lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
         if cell == .lstm {
             Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
@@ -126,12 +127,12 @@ public final class RecurrentLayer<Scalar: Real> {
         forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0) }
     }
 
-    /// Splits the B streams into `streamThreads` groups and runs `body` on each group concurrently
+    /// Splits the B streams into `threads` groups and runs `body` on each group concurrently
     /// (OpenBLAS single-threaded meanwhile), or runs it once on all streams. The recurrences of
     /// different streams are independent, and every row is computed by the same code either way,
     /// so the results are bit-identical to the serial run.
     private func forEachStreamGroup(parallel: Bool, _ body: (Range<Int>) -> Void) {
-        let groups = min(streamThreads, batchSize)
+        let groups = min(threads, batchSize)
         if !parallel || groups < 2 {
             body(0..<batchSize)
             return
@@ -235,13 +236,13 @@ public final class RecurrentLayer<Scalar: Real> {
         // equals the input-side one except for GRU.
         let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
-        Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
                     b: inputOfLastForward!, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
-        Scalar.gemm(transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
                     b: hsP, ldb: h, beta: 1, c: gHH, ldc: h)
         Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!)
         Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!)
-        Scalar.gemm(transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
                     b: w.ih, ldb: inputSize, beta: 0, c: dInput.pointer.baseAddress!, ldc: inputSize)
     }
 
