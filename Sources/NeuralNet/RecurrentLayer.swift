@@ -124,17 +124,23 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
         }
-        forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0) }
+        forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0, gemmThreads: $1) }
     }
 
-    /// Splits the B streams into `threads` groups and runs `body` on each group concurrently
-    /// (OpenBLAS single-threaded meanwhile), or runs it once on all streams. The recurrences of
-    /// different streams are independent, and every row is computed by the same code either way,
-    /// so the results are bit-identical to the serial run.
-    private func forEachStreamGroup(parallel: Bool, _ body: (Range<Int>) -> Void) {
+    /// Runs the per-step recurrence `body(streams, gemmThreads)` in parallel, one of two ways:
+    /// - small W_hh (≤ 1 MiB, e.g. LSTM H ≤ 256): the B streams are split into `threads` groups run
+    ///   concurrently, each with single-threaded GEMMs (`gemmThreads` 1). Per-step GEMMs are tiny
+    ///   there, so one call per thread per step beats splitting each GEMM.
+    /// - large W_hh: all streams in one group, and each per-step GEMM is split by `ParallelGemm`
+    ///   (`gemmThreads` = `threads`). Splitting streams would make every thread pack the whole W_hh
+    ///   each step (16 MiB at H = 1024), which measured 4× slower.
+    /// The recurrences of different streams are independent and every row is computed by the same
+    /// code either way, so results do not depend on the choice.
+    private func forEachStreamGroup(parallel: Bool, _ body: (Range<Int>, Int) -> Void) {
         let groups = min(threads, batchSize)
-        if !parallel || groups < 2 {
-            body(0..<batchSize)
+        let weightBytes = gateWidth * hiddenSize * MemoryLayout<Scalar>.stride
+        if !parallel || groups < 2 || weightBytes > 1 << 20 {
+            body(0..<batchSize, parallel ? threads : 1)
             return
         }
         let b = batchSize
@@ -144,14 +150,14 @@ public final class RecurrentLayer<Scalar: Real> {
             let boxed = UncheckedSendableBox(body)
             BLAS.singleThreaded {
                 DispatchQueue.concurrentPerform(iterations: groups) { i in
-                    boxed.value((i * b / groups)..<((i + 1) * b / groups))
+                    boxed.value((i * b / groups)..<((i + 1) * b / groups), 1)
                 }
             }
         }
     }
 
     /// The per-step part of forward for streams `streams`: h_{t−1}·W_hhᵀ and the cell kernel.
-    private func forwardSteps(_ t: Int, streams: Range<Int>) {
+    private func forwardSteps(_ t: Int, streams: Range<Int>, gemmThreads: Int) {
         let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
         let w = W
         let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
@@ -161,7 +167,7 @@ public final class RecurrentLayer<Scalar: Real> {
             for s in 0..<t {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let gates = gxP + row * g
-                Scalar.gemm(transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
                             a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: gates, ldc: g)
                 CellKernels.lstmForward(batch: m, hidden: h, gates: gates, cPrev: csP + row * h,
                                         c: csP + next * h, tanhC: tcP + row * h, hOut: hsP + next * h)
@@ -172,7 +178,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let hhs = ghP + row * g
                 Kernels.broadcastRows(w.bhh, into: hhs, rows: m, cols: g)
-                Scalar.gemm(transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
                             a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: hhs, ldc: g)
                 CellKernels.gruForward(batch: m, hidden: h, gx: gxP + row * g, gh: hhs,
                                        hPrev: hsP + row * h, hOut: hsP + next * h)
@@ -181,7 +187,7 @@ public final class RecurrentLayer<Scalar: Real> {
             for s in 0..<t {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let pre = gxP + row * g
-                Scalar.gemm(transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
                             a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: pre, ldc: g)
                 CellKernels.rnnForward(count: m * h, pre: pre, hOut: hsP + next * h)
             }
@@ -229,8 +235,9 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             if let finalCGradient { dcC.update(from: finalCGradient, count: bh) } else { dcC.update(repeating: 0, count: bh) }
         }
-        forEachStreamGroup(parallel: observer == nil) { streams in
-            self.backwardSteps(t, streams: streams, outputGradient: outputGradient, observer: observer)
+        forEachStreamGroup(parallel: observer == nil) { streams, gemmThreads in
+            self.backwardSteps(t, streams: streams, gemmThreads: gemmThreads, outputGradient: outputGradient,
+                               observer: observer)
         }
         // Weight gradients over all steps, one GEMM each; the hidden-side pre-activation gradient
         // equals the input-side one except for GRU.
@@ -249,7 +256,7 @@ public final class RecurrentLayer<Scalar: Real> {
     /// The per-step part of backward for streams `streams` (t = T−1 down to 0): the cell kernel
     /// and ∂L/∂h_{t−1} = dGates·W_hh. The observer (only given for all streams) sees each step.
     private func backwardSteps(
-        _ t: Int, streams: Range<Int>, outputGradient: UnsafePointer<Scalar>,
+        _ t: Int, streams: Range<Int>, gemmThreads: Int, outputGradient: UnsafePointer<Scalar>,
         observer: ((_ step: Int, _ dh: UnsafePointer<Scalar>, _ dc: UnsafePointer<Scalar>?) -> Void)?
     ) {
         let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
@@ -267,7 +274,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                          dcCarry: dcC, gates: gxP + row * g, cPrev: csP + row * h,
                                          tanhC: tcP + row * h, dGates: dGates, dh: dhP, dc: dcP)
                 observer?(s, dhP, dcP)
-                Scalar.gemm(transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dGates, lda: g,
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dGates, lda: g,
                             b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
             }
         case .gru:
@@ -279,7 +286,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                         gates: gxP + row * g, gh: ghP + row * g, hPrev: hsP + row * h,
                                         dGx: dGxP + row * g, dGh: dhh, dh: dhP)
                 observer?(s, dhP, nil)
-                Scalar.gemm(transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dhh, lda: g,
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dhh, lda: g,
                             b: w.hh, ldb: h, beta: 1, c: dhC, ldc: h)
             }
         case .rnn:
@@ -289,7 +296,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 CellKernels.rnnBackward(count: m * h, dOut: outputGradient + row * h, dhCarry: dhC,
                                         hOut: hsP + (row + b) * h, dPre: dPre, dh: dhP)
                 observer?(s, dhP, nil)
-                Scalar.gemm(transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dPre, lda: g,
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dPre, lda: g,
                             b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
             }
         }
