@@ -317,7 +317,8 @@ public final class RecurrentLayer<Scalar: Real> {
 
     /// Advances `batch` streams by one step in place: `input` is batch×In, `h` (and `c` for LSTM)
     /// batch×H are read as the previous state and overwritten with the new one. Uses only small
-    /// batch×G·H workspaces (no T×B buffers).
+    /// batch×G·H workspaces (no T×B buffers). With one stream the GEMMs are matrix–vector products
+    /// bound by reading W (memory), so large ones are split by columns over `threads`.
     public func step(input: UnsafePointer<Scalar>, batch b: Int, h: UnsafeMutablePointer<Scalar>,
                      c: UnsafeMutablePointer<Scalar>?) {
         let hid = hiddenSize, g = gateWidth
@@ -333,22 +334,22 @@ public final class RecurrentLayer<Scalar: Real> {
         } else {
             Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: b, cols: g)
         }
-        Scalar.gemm(transA: false, transB: true, m: b, n: g, k: inputSize, alpha: 1, a: input,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: inputSize, alpha: 1, a: input,
                     lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
         switch cell {
         case .lstm:
-            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
                         b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
             CellKernels.lstmForward(batch: b, hidden: hid, gates: gxP, cPrev: c!, c: c!,
                                     tanhC: stepTanh.pointer.baseAddress!, hOut: h)
         case .gru:
             let ghP = stepGh.pointer.baseAddress!
             Kernels.broadcastRows(w.bhh, into: ghP, rows: b, cols: g)
-            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
                         b: w.hh, ldb: hid, beta: 1, c: ghP, ldc: g)
             CellKernels.gruForward(batch: b, hidden: hid, gx: gxP, gh: ghP, hPrev: h, hOut: h)
         case .rnn:
-            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
                         b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
             CellKernels.rnnForward(count: b * hid, pre: gxP, hOut: h)
         }
