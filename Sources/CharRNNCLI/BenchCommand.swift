@@ -26,7 +26,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Streams per batch B.") var batch: Int = 50
     @Option(help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
     @Option(help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Threads (the model's own; OpenBLAS runs single-threaded inside them).") var threads: Int = 2
+    @Option(help: "OpenBLAS threads (default 1: the model parallelizes itself).") var blasThreads: Int = 1
     @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Flag(help: "Print one JSON object.") var json = false
     @Argument(help: "Corpus file (read as bytes).") var corpus: String
@@ -57,11 +58,12 @@ struct BenchCommand: ParsableCommand {
         for byte in 0..<256 where present[byte] { idOf[byte] = Int32(vocab); vocab += 1 }
         let ids = bytes.map { idOf[Int($0)] }
 
-        BLAS.setThreads(threads)
+        BLAS.setThreads(blasThreads)
         let config = ModelConfig(vocabularySize: vocab, embeddingSize: embed, hiddenSize: hidden,
                                  layers: layers, cell: cellKind)
         let model = LanguageModel<Float>(config: config, seed: 0)
         model.reserve(maxSteps: bptt, batchSize: batch)
+        model.threads = threads
         let optimizer = BenchAdam(count: model.parameters.values.count, learningRate: 2e-3)
 
         // Streams as in torch_charlstm.py: stream b is ids[b·n ..< (b+1)·n].

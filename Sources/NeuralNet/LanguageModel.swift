@@ -37,6 +37,13 @@ public final class LanguageModel<Scalar: Real> {
     public let layers: [RecurrentLayer<Scalar>]
     public let encoderWeight: ParameterSlot, decoderWeight: ParameterSlot, decoderBias: ParameterSlot
 
+    /// Threads the model computes on (stream-split recurrence and block-split GEMMs, see
+    /// `RecurrentLayer.threads`); default 2. Results do not depend on it. For speed also set
+    /// OpenBLAS to one thread (`BLAS.setThreads(1)`), so its idle workers do not spin.
+    public var threads: Int = 2 {
+        didSet { threads = max(1, threads); for layer in layers { layer.threads = threads } }
+    }
+
     // Window workspaces, sized by reserve(maxSteps:batchSize:) (shapes for T_max, B):
     public private(set) var maxSteps = 0
     public private(set) var batchSize = 0
@@ -244,7 +251,7 @@ public final class LanguageModel<Scalar: Real> {
     private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
         let v = config.vocabularySize, d = config.decoderInputSize
         Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v)
-        Scalar.gemm(transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 1, c: logits, ldc: v)
     }
 
@@ -296,11 +303,11 @@ public final class LanguageModel<Scalar: Real> {
         }
         // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
         let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : outputs[config.layers - 1].pointer.baseAddress!
-        Scalar.gemm(transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
                     beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
         Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!)
         let dDec = dDecoderInput.pointer.baseAddress!
-        Scalar.gemm(transA: false, transB: false, m: n, n: d, k: v, alpha: 1, a: dLog, lda: v,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, alpha: 1, a: dLog, lda: v,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 0, c: dDec, ldc: d)
         for k in 0..<config.layers {
             let dOut = dOutputs[k].pointer.baseAddress!

@@ -1,3 +1,4 @@
+import Dispatch
 import Tensor
 
 /// One recurrent layer (tanh RNN, LSTM or GRU) that runs a whole window of T steps × B streams.
@@ -24,6 +25,11 @@ public final class RecurrentLayer<Scalar: Real> {
     public let biasIH: ParameterSlot, biasHH: ParameterSlot
     let parameters: ParameterSet<Scalar>
     private var gateWidth: Int { cell.gateCount * hiddenSize }
+
+    /// Threads this layer computes on: the per-step recurrence splits the B streams into this many
+    /// groups, and the whole-window GEMMs are split into this many blocks (`ParallelGemm`). Results
+    /// do not depend on it. For speed, also set OpenBLAS to 1 thread (`BLAS.setThreads(1)`).
+    public var threads = 2
 
     /// Capacity of the workspaces (T_max, B).
     public private(set) var maxSteps = 0
@@ -113,36 +119,77 @@ public final class RecurrentLayer<Scalar: Real> {
         } else {
             Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: n, cols: g)
         }
-        Scalar.gemm(transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
                     lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
+        if cell == .lstm {
+            Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
+        }
+        forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0, gemmThreads: $1) }
+    }
+
+    /// Runs the per-step recurrence `body(streams, gemmThreads)` in parallel, one of two ways:
+    /// - small W_hh (≤ 1 MiB, e.g. LSTM H ≤ 256): the B streams are split into `threads` groups run
+    ///   concurrently, each with single-threaded GEMMs (`gemmThreads` 1). Per-step GEMMs are tiny
+    ///   there, so one call per thread per step beats splitting each GEMM.
+    /// - large W_hh: all streams in one group, and each per-step GEMM is split by `ParallelGemm`
+    ///   (`gemmThreads` = `threads`). Splitting streams would make every thread pack the whole W_hh
+    ///   each step (16 MiB at H = 1024), which measured 4× slower.
+    /// The recurrences of different streams are independent and every row is computed by the same
+    /// code either way, so results do not depend on the choice.
+    private func forEachStreamGroup(parallel: Bool, _ body: (Range<Int>, Int) -> Void) {
+        let groups = min(threads, batchSize)
+        let weightBytes = gateWidth * hiddenSize * MemoryLayout<Scalar>.stride
+        if !parallel || groups < 2 || weightBytes > 1 << 20 {
+            body(0..<batchSize, parallel ? threads : 1)
+            return
+        }
+        let b = batchSize
+        // The groups touch disjoint rows of the shared workspaces; the box only carries the
+        // non-Sendable closure into the worker threads, which all finish before this returns.
+        withoutActuallyEscaping(body) { body in
+            let boxed = UncheckedSendableBox(body)
+            BLAS.singleThreaded {
+                DispatchQueue.concurrentPerform(iterations: groups) { i in
+                    boxed.value((i * b / groups)..<((i + 1) * b / groups), 1)
+                }
+            }
+        }
+    }
+
+    /// The per-step part of forward for streams `streams`: h_{t−1}·W_hhᵀ and the cell kernel.
+    private func forwardSteps(_ t: Int, streams: Range<Int>, gemmThreads: Int) {
+        let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
+        let w = W
+        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
         switch cell {
         case .lstm:
             let csP = cs.pointer.baseAddress!, tcP = tanhC.pointer.baseAddress!
-            Kernels.copy(c0!, srcStride: h, into: csP, dstStride: h, rows: b, cols: h)
             for s in 0..<t {
-                let gates = gxP + s * b * g
-                Scalar.gemm(transA: false, transB: true, m: b, n: g, k: h, alpha: 1,
-                            a: hsP + s * b * h, lda: h, b: w.hh, ldb: h, beta: 1, c: gates, ldc: g)
-                CellKernels.lstmForward(batch: b, hidden: h, gates: gates, cPrev: csP + s * b * h,
-                                        c: csP + (s + 1) * b * h, tanhC: tcP + s * b * h,
-                                        hOut: hsP + (s + 1) * b * h)
+                let row = s * b + s0, next = (s + 1) * b + s0
+                let gates = gxP + row * g
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
+                            a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: gates, ldc: g)
+                CellKernels.lstmForward(batch: m, hidden: h, gates: gates, cPrev: csP + row * h,
+                                        c: csP + next * h, tanhC: tcP + row * h, hOut: hsP + next * h)
             }
         case .gru:
             let ghP = gh.pointer.baseAddress!
             for s in 0..<t {
-                let hhs = ghP + s * b * g
-                Kernels.broadcastRows(w.bhh, into: hhs, rows: b, cols: g)
-                Scalar.gemm(transA: false, transB: true, m: b, n: g, k: h, alpha: 1,
-                            a: hsP + s * b * h, lda: h, b: w.hh, ldb: h, beta: 1, c: hhs, ldc: g)
-                CellKernels.gruForward(batch: b, hidden: h, gx: gxP + s * b * g, gh: hhs,
-                                       hPrev: hsP + s * b * h, hOut: hsP + (s + 1) * b * h)
+                let row = s * b + s0, next = (s + 1) * b + s0
+                let hhs = ghP + row * g
+                Kernels.broadcastRows(w.bhh, into: hhs, rows: m, cols: g)
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
+                            a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: hhs, ldc: g)
+                CellKernels.gruForward(batch: m, hidden: h, gx: gxP + row * g, gh: hhs,
+                                       hPrev: hsP + row * h, hOut: hsP + next * h)
             }
         case .rnn:
             for s in 0..<t {
-                let pre = gxP + s * b * g
-                Scalar.gemm(transA: false, transB: true, m: b, n: g, k: h, alpha: 1,
-                            a: hsP + s * b * h, lda: h, b: w.hh, ldb: h, beta: 1, c: pre, ldc: g)
-                CellKernels.rnnForward(count: b * h, pre: pre, hOut: hsP + (s + 1) * b * h)
+                let row = s * b + s0, next = (s + 1) * b + s0
+                let pre = gxP + row * g
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
+                            a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: pre, ldc: g)
+                CellKernels.rnnForward(count: m * h, pre: pre, hOut: hsP + next * h)
             }
         }
     }
@@ -188,52 +235,71 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             if let finalCGradient { dcC.update(from: finalCGradient, count: bh) } else { dcC.update(repeating: 0, count: bh) }
         }
-        switch cell {
-        case .lstm:
-            let csP = cs.pointer.baseAddress!, tcP = tanhC.pointer.baseAddress!
-            for s in stride(from: t - 1, through: 0, by: -1) {
-                let dGates = dGxP + s * b * g
-                CellKernels.lstmBackward(batch: b, hidden: h, dOut: outputGradient + s * bh, dhCarry: dhC,
-                                         dcCarry: dcC, gates: gxP + s * b * g, cPrev: csP + s * bh,
-                                         tanhC: tcP + s * bh, dGates: dGates, dh: dhP, dc: dcP)
-                observer?(s, dhP, dcP)
-                // ∂L/∂h_{t−1} through the recurrence: dGates·W_hh.
-                Scalar.gemm(transA: false, transB: false, m: b, n: h, k: g, alpha: 1, a: dGates, lda: g,
-                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
-            }
-        case .gru:
-            let ghP = gh.pointer.baseAddress!, dGhP = dGh.pointer.baseAddress!
-            for s in stride(from: t - 1, through: 0, by: -1) {
-                let dhh = dGhP + s * b * g
-                CellKernels.gruBackward(batch: b, hidden: h, dOut: outputGradient + s * bh, dhCarry: dhC,
-                                        gates: gxP + s * b * g, gh: ghP + s * b * g, hPrev: hsP + s * bh,
-                                        dGx: dGxP + s * b * g, dGh: dhh, dh: dhP)
-                observer?(s, dhP, nil)
-                Scalar.gemm(transA: false, transB: false, m: b, n: h, k: g, alpha: 1, a: dhh, lda: g,
-                            b: w.hh, ldb: h, beta: 1, c: dhC, ldc: h)
-            }
-        case .rnn:
-            for s in stride(from: t - 1, through: 0, by: -1) {
-                let dPre = dGxP + s * b * g
-                CellKernels.rnnBackward(count: bh, dOut: outputGradient + s * bh, dhCarry: dhC,
-                                        hOut: hsP + (s + 1) * bh, dPre: dPre, dh: dhP)
-                observer?(s, dhP, nil)
-                Scalar.gemm(transA: false, transB: false, m: b, n: h, k: g, alpha: 1, a: dPre, lda: g,
-                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
-            }
+        forEachStreamGroup(parallel: observer == nil) { streams, gemmThreads in
+            self.backwardSteps(t, streams: streams, gemmThreads: gemmThreads, outputGradient: outputGradient,
+                               observer: observer)
         }
         // Weight gradients over all steps, one GEMM each; the hidden-side pre-activation gradient
         // equals the input-side one except for GRU.
         let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
-        Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
                     b: inputOfLastForward!, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
-        Scalar.gemm(transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
                     b: hsP, ldb: h, beta: 1, c: gHH, ldc: h)
         Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!)
         Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!)
-        Scalar.gemm(transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
                     b: w.ih, ldb: inputSize, beta: 0, c: dInput.pointer.baseAddress!, ldc: inputSize)
+    }
+
+    /// The per-step part of backward for streams `streams` (t = T−1 down to 0): the cell kernel
+    /// and ∂L/∂h_{t−1} = dGates·W_hh. The observer (only given for all streams) sees each step.
+    private func backwardSteps(
+        _ t: Int, streams: Range<Int>, gemmThreads: Int, outputGradient: UnsafePointer<Scalar>,
+        observer: ((_ step: Int, _ dh: UnsafePointer<Scalar>, _ dc: UnsafePointer<Scalar>?) -> Void)?
+    ) {
+        let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
+        let w = W
+        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!, dGxP = dGx.pointer.baseAddress!
+        let dhP = dh.pointer.baseAddress! + s0 * h, dcP = dc.pointer.baseAddress! + s0 * h
+        let dhC = dhCarry.pointer.baseAddress! + s0 * h, dcC = dcCarry.pointer.baseAddress! + s0 * h
+        switch cell {
+        case .lstm:
+            let csP = cs.pointer.baseAddress!, tcP = tanhC.pointer.baseAddress!
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let row = s * b + s0
+                let dGates = dGxP + row * g
+                CellKernels.lstmBackward(batch: m, hidden: h, dOut: outputGradient + row * h, dhCarry: dhC,
+                                         dcCarry: dcC, gates: gxP + row * g, cPrev: csP + row * h,
+                                         tanhC: tcP + row * h, dGates: dGates, dh: dhP, dc: dcP)
+                observer?(s, dhP, dcP)
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dGates, lda: g,
+                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
+            }
+        case .gru:
+            let ghP = gh.pointer.baseAddress!, dGhP = dGh.pointer.baseAddress!
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let row = s * b + s0
+                let dhh = dGhP + row * g
+                CellKernels.gruBackward(batch: m, hidden: h, dOut: outputGradient + row * h, dhCarry: dhC,
+                                        gates: gxP + row * g, gh: ghP + row * g, hPrev: hsP + row * h,
+                                        dGx: dGxP + row * g, dGh: dhh, dh: dhP)
+                observer?(s, dhP, nil)
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dhh, lda: g,
+                            b: w.hh, ldb: h, beta: 1, c: dhC, ldc: h)
+            }
+        case .rnn:
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let row = s * b + s0
+                let dPre = dGxP + row * g
+                CellKernels.rnnBackward(count: m * h, dOut: outputGradient + row * h, dhCarry: dhC,
+                                        hOut: hsP + (row + b) * h, dPre: dPre, dh: dhP)
+                observer?(s, dhP, nil)
+                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dPre, lda: g,
+                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
+            }
+        }
     }
 
     /// The input pointer of the last forward (the caller keeps that buffer alive and unchanged
@@ -251,7 +317,8 @@ public final class RecurrentLayer<Scalar: Real> {
 
     /// Advances `batch` streams by one step in place: `input` is batch×In, `h` (and `c` for LSTM)
     /// batch×H are read as the previous state and overwritten with the new one. Uses only small
-    /// batch×G·H workspaces (no T×B buffers).
+    /// batch×G·H workspaces (no T×B buffers). With one stream the GEMMs are matrix–vector products
+    /// bound by reading W (memory), so large ones are split by columns over `threads`.
     public func step(input: UnsafePointer<Scalar>, batch b: Int, h: UnsafeMutablePointer<Scalar>,
                      c: UnsafeMutablePointer<Scalar>?) {
         let hid = hiddenSize, g = gateWidth
@@ -267,24 +334,31 @@ public final class RecurrentLayer<Scalar: Real> {
         } else {
             Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: b, cols: g)
         }
-        Scalar.gemm(transA: false, transB: true, m: b, n: g, k: inputSize, alpha: 1, a: input,
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: inputSize, alpha: 1, a: input,
                     lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
         switch cell {
         case .lstm:
-            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
                         b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
             CellKernels.lstmForward(batch: b, hidden: hid, gates: gxP, cPrev: c!, c: c!,
                                     tanhC: stepTanh.pointer.baseAddress!, hOut: h)
         case .gru:
             let ghP = stepGh.pointer.baseAddress!
             Kernels.broadcastRows(w.bhh, into: ghP, rows: b, cols: g)
-            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
                         b: w.hh, ldb: hid, beta: 1, c: ghP, ldc: g)
             CellKernels.gruForward(batch: b, hidden: hid, gx: gxP, gh: ghP, hPrev: h, hOut: h)
         case .rnn:
-            Scalar.gemm(transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
                         b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
             CellKernels.rnnForward(count: b * hid, pre: gxP, hOut: h)
         }
     }
+}
+
+/// Carries a value into `DispatchQueue.concurrentPerform` workers whose accesses the caller has
+/// made disjoint.
+struct UncheckedSendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -75,4 +75,17 @@ public enum BLAS {
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
     }
+
+    /// The number of threads OpenBLAS currently uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS limited to one thread (for BLAS calls made concurrently from
+    /// several threads of our own), then restores the previous count.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = openblas_get_num_threads()
+        if saved == 1 { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(saved) }
+        return try body()
+    }
 }

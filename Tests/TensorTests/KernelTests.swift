@@ -89,3 +89,24 @@ import Testing
         }}
     }
 }
+
+@Suite struct ParallelGemmTests {
+    /// Block-split GEMM (rows when m ≥ n, else columns) equals one BLAS call, in every transpose
+    /// combination, on sizes large enough to be split.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func splitGemmMatchesSingleCall(transA: Bool, transB: Bool) {
+        for (m, n, k) in [(200, 90, 120), (40, 300, 200)] {
+            var rng = RNG(seed: 9)
+            let a = (0..<(m * k)).map { _ in Float(rng.uniform(-1, 1)) }
+            let b = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+            let c0 = (0..<(m * n)).map { _ in Float(rng.uniform(-1, 1)) }
+            var single = c0, split = c0
+            Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: transA ? m : k,
+                       b: b, ldb: transB ? k : n, beta: 1, c: &single, ldc: n)
+            ParallelGemm.gemm(threads: 2, transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a,
+                              lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 1, c: &split, ldc: n)
+            #expect(m * n * k >= 2 * ParallelGemm.minimumWorkPerThread)
+            #expect(zip(single, split).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        }
+    }
+}
