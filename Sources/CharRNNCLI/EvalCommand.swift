@@ -33,8 +33,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            BLAS.setThreads(threads)
+            BLAS.setThreads(1)
             let loaded = try Checkpoint.load(from: checkpoint)
+            loaded.model.threads = threads
             let training = loaded.configuration.training
             let corpus = try TokenCorpus.encode(
                 paths: paths, vocabulary: loaded.vocabulary,

@@ -40,8 +40,9 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            BLAS.setThreads(threads)
+            BLAS.setThreads(1)
             let loaded = try Checkpoint.load(from: checkpoint)
+            loaded.model.threads = threads
             var primeText = prime ?? ""
             if let primeFile {
                 guard let data = FileManager.default.contents(atPath: primeFile) else {

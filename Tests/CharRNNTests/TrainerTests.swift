@@ -60,6 +60,21 @@ enum TinyRun {
         #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
     }
 
+    @Test func lossesDoNotDependOnTheThreadCount() throws {
+        let root = try SharedCorpora.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var runs: [[String]] = []
+        for threads in [1, 2] {
+            var options = TinyRun.training(steps: 10)
+            options.threads = threads
+            let run = RunDirectory(root.appendingPathComponent("t\(threads)"))
+            try Trainer(run: run, corpus: try TinyRun.corpus(), paths: ["tiny"], model: TinyRun.model(),
+                        training: options, resume: false).train()
+            runs.append(try TinyRun.losses(run))
+        }
+        #expect(runs[0] == runs[1])
+    }
+
     @Test func trainingLowersTheValidationLoss() throws {
         let root = try SharedCorpora.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

@@ -123,7 +123,9 @@ public final class Trainer {
         let trainStream = try BatchStream(ids: corpus.train, batchSize: training.batchSize, sequenceLength: training.bptt)
         stream = trainStream
         let plannedSteps = training.maxSteps ?? training.epochs.map { $0 * trainStream.windowsPerEpoch }
-        BLAS.setThreads(training.threads)
+        // The model splits its GEMMs and recurrence over its own threads; OpenBLAS stays on one so
+        // its idle workers do not spin against them. Results do not depend on the thread count.
+        BLAS.setThreads(1)
 
         if resume {
             let previous = try Checkpoint.load(from: run.url.path)
@@ -171,6 +173,7 @@ public final class Trainer {
                                  optimizer: optimizer.state, scheduler: scheduler, dropoutRNG: model.dropoutRNG.stateWords)
             resumedFromStep = nil
         }
+        model.threads = training.threads
         model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
     }
 
