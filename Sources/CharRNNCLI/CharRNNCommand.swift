@@ -15,6 +15,7 @@ struct CharRNNCommand: ParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             GenerateCommand.self,
+            GradientsCommand.self,
         ]
     )
 }

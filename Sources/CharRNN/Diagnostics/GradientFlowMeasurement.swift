@@ -85,8 +85,9 @@ public enum GradientFlowMeasurement {
         let ks = distances(upTo: result.length)
         for layer in result.layers {
             let factor = layer.decayFactor.map { String(format: "%.4f", $0) } ?? "-"
-            let vanish = layer.vanishDistance.map(String.init) ?? "never (within T)"
-            lines.append("layer \(layer.layer): decay factor \(factor) per step, vanishes (<1e-6 of k=0) at k = \(vanish)")
+            let vanish = layer.vanishDistance.map { "falls below 1e-6 of its k=0 value at k = \($0)" }
+                ?? "stays above 1e-6 of its k=0 value up to k = \(result.length - 1)"
+            lines.append("layer \(layer.layer): decay factor \(factor) per step; the norm \(vanish)")
             lines.append("  " + pad("k", 6) + pad("‖∂L_T/∂h‖ gmean", 17) + pad("max", 12)
                          + (layer.cellNorms != nil ? pad("‖∂L_T/∂c‖ gmean", 16) : ""))
             for k in ks {
