@@ -16,6 +16,7 @@ struct CharRNNCommand: ParsableCommand {
             EvalCommand.self,
             GenerateCommand.self,
             GradientsCommand.self,
+            ExperimentCommand.self,
         ]
     )
 }

@@ -17,7 +17,7 @@ struct EvalCommand: ParsableCommand {
         windows. --batch 1 scores the text as one stream from its first unit to its last (exact, comparable).
 
         --long-range scores, at every closing delimiter that matches the innermost open one, the probability the \
-        model gives to each closer ( ) ] } ” ’ » " ) (full softmax), per distance to the opener; on the synthetic \
+        model gives to each closer ) ] } ” ’ » " (full softmax), per distance to the opener; on the synthetic \
         recall corpus (detected, or --task recall) the key after each `?` instead. The text is read as one stream \
         (batch 1) and the default split is then the test split of the corpus, cut by the checkpoint's \
         fractions. The n-gram baseline (--ngram-order, 0 for none) is fitted on the training split of the same \

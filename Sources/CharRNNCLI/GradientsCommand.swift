@@ -12,16 +12,16 @@ struct GradientsCommand: ParsableCommand {
         commandName: "gradients",
         abstract: "Measure gradient flow: ‖∂L_T/∂h_{T−k}‖ against the distance k, per layer.",
         discussion: """
-        Runs the model over --windows consecutive windows of --length units of the corpus (state carried, no \\
-        dropout); in each window only the loss of the last step is backpropagated and the norm of its gradient \\
-        with respect to every earlier hidden state (and LSTM cell state) is recorded. Prints per layer the \\
-        geometric mean and maximum over windows at a few distances, the fitted per-step decay factor (< 1: \\
+        Runs the model over --windows consecutive windows of --length units of the corpus (state carried, no \
+        dropout); in each window only the loss of the last step is backpropagated and the norm of its gradient \
+        with respect to every earlier hidden state (and LSTM cell state) is recorded. Prints per layer the \
+        geometric mean and maximum over windows at a few distances, the fitted per-step decay factor (< 1: \
         vanishing, > 1: exploding) and the distance where the norm falls below 1e-6 of its value at k = 0.
 
-        Without a CHECKPOINT the model is built from --cell, --hidden, --layers, … with a vocabulary taken from \\
-        the corpus, untrained: a vanilla RNN's gradient vanishes geometrically (or explodes with \\
-        --recurrent-scale well above 1) while an LSTM with --forget-bias 1 keeps it much longer. \\
-        --save RUN_DIR writes RUN_DIR/gradient-flow.json (and an empty metrics.jsonl when there is none) for \\
+        Without a CHECKPOINT the model is built from --cell, --hidden, --layers, … with a vocabulary taken from \
+        the corpus, untrained: a vanilla RNN's gradient vanishes geometrically (or explodes with \
+        --recurrent-scale well above 1) while an LSTM with --forget-bias 1 keeps it much longer. \
+        --save RUN_DIR writes RUN_DIR/gradient-flow.json (and an empty metrics.jsonl when there is none) for \
         `charrnn report`.
         """)
 
