@@ -29,7 +29,7 @@ struct VanishingCommand: ParsableCommand {
 
     @Option(help: "Corpus files.") var corpus: [String] = ["corpora/synth/brackets.txt"]
     @Option(help: "Output directory.") var out: String = "runs/vanishing"
-    @Option(help: "Optimizer steps per run.") var steps: Int = 600
+    @Option(help: "Optimizer steps per run.") var steps: Int = 1500
     @Option(help: "Hidden size.") var hidden: Int = 128
     @Option(help: "Embedding size.") var embed: Int = 32
     @Option(help: "Steps per truncated-BPTT window (T).") var bptt: Int = 100

@@ -49,7 +49,7 @@ public struct VanishingExperiment {
         /// Output directory.
         public var output: URL = URL(fileURLWithPath: "runs/vanishing")
         /// Optimizer steps per arm.
-        public var steps = 600
+        public var steps = 1500
         /// H, E, T, B.
         public var hidden = 128, embedding = 32, bptt = 100, batchSize = 32
         /// Adam learning rate.
