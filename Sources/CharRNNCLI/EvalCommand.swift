@@ -41,6 +41,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Long-range task: auto (recall when the text is the synthetic recall task), delimiters or recall.")
     var task: LongRangeTaskChoice = .auto
     @Option(help: "Order n of the n-gram baseline for --long-range (0: no baseline).") var ngramOrder: Int = 5
+    @Option(help: "Fit the n-gram on at most this many units: the end of the training split (bounds its memory).")
+    var ngramMaxTrain: Int = 5_000_000
     @Option(help: "With --long-range: also write RUN_DIR/long-range.json (for charrnn report).") var save: String?
 
     func validate() throws {
@@ -51,6 +53,7 @@ struct EvalCommand: ParsableCommand {
         }
         if longRange && batch != 1 { throw ValidationError("--long-range reads the text as one stream: --batch must be 1") }
         if !(0...32).contains(ngramOrder) { throw ValidationError("--ngram-order must be between 0 and 32, got \(ngramOrder)") }
+        if ngramMaxTrain < 1 { throw ValidationError("--ngram-max-train must be at least 1, got \(ngramMaxTrain)") }
     }
 
     func run() throws {
@@ -107,7 +110,7 @@ struct EvalCommand: ParsableCommand {
         }
         let source = "\(paths.joined(separator: " ")) (\(split.rawValue) split, \(range.count) units)"
         let comparison = try LongRangeComparison(
-            model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: corpus.train,
+            model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: corpus.train.suffix(ngramMaxTrain),
             task: task, ngramOrder: order, bptt: bptt, source: source)
         if let save {
             let directory = URL(fileURLWithPath: save)
