@@ -141,4 +141,15 @@ import TestSupport
         #expect((object["buckets"] as? [Any])?.count == 6)
         #expect(!FileManager.default.fileExists(atPath: reportFile.path + ".tmp"))
     }
+
+    @Test func helpNamesTheNewCommandsAndOptions() {
+        let root = CharRNNCommand.helpMessage()
+        #expect(root.contains("gradients") && root.contains("experiment"))
+        #expect(GradientsCommand.helpMessage().contains("--recurrent-scale"))
+        #expect(EvalCommand.helpMessage().contains("--long-range") && EvalCommand.helpMessage().contains("--ngram-order"))
+        #expect(GenerateCommand.helpMessage().contains("--report-json"))
+        #expect(VanishingCommand.helpMessage().contains("rnn-2layer-residual"))
+        #expect(throws: (any Error).self) { try VanishingCommand.parse(["--runs", "rnn,transformer"]) }
+        #expect(throws: (any Error).self) { try GradientsCommand.parse(["--corpus", "x"]) }   // neither checkpoint nor --cell
+    }
 }
