@@ -15,6 +15,8 @@ struct CharRNNCommand: ParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             GenerateCommand.self,
+            GradientsCommand.self,
+            ExperimentCommand.self,
         ]
     )
 }

@@ -4,31 +4,56 @@ import Foundation
 import Tensor
 import TextCorpus
 
-/// `charrnn eval`: cross-entropy, bits per unit and perplexity of a checkpoint on a corpus.
+extension LongRangeTaskChoice: ExpressibleByArgument {}
+
+/// `charrnn eval`: cross-entropy, bits per unit and perplexity of a checkpoint on a corpus; with
+/// `--long-range`, long-range dependency accuracy beside an n-gram baseline.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a checkpoint on text: nats and bits per unit, perplexity.",
+        abstract: "Evaluate a checkpoint on text: nats and bits per unit, perplexity; or long-range accuracy.",
         discussion: """
         Uses the checkpoint's tokenizer and vocabulary; units outside it count as <unk>. State is carried across \
         windows. --batch 1 scores the text as one stream from its first unit to its last (exact, comparable).
+
+        --long-range scores, at every closing delimiter that matches the innermost open one, the probability the \
+        model gives to each closer ) ] } ” ’ » " (full softmax), per distance to the opener; on the synthetic \
+        recall corpus (detected, or --task recall) the key after each `?` instead. The text is read as one stream \
+        (batch 1) and the default split is then the test split of the corpus, cut by the checkpoint's \
+        fractions. The n-gram baseline (--ngram-order, 0 for none) is fitted on the training split of the same \
+        corpus; with --split all it has seen most of the scored text, so its scores are optimistic. --save RUN_DIR \
+        writes RUN_DIR/long-range.json for `charrnn report`.
         """)
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case all, test, validation }
 
     @Argument(help: "Checkpoint directory (or run directory, meaning its latest/).") var checkpoint: String
     @Argument(help: "Corpus files, directories or -.") var paths: [String]
-    @Option(help: "Which part of the corpus: all, or the test/validation split by the checkpoint's fractions.")
-    var split: Split = .all
+    @Option(help: "Which part of the corpus: all, or the test/validation split by the checkpoint's fractions (default: all; test with --long-range).")
+    var split: Split?
     @Option(help: "Parallel streams.") var batch: Int = 1
     @Option(help: "Window length.") var bptt: Int = 200
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Compute threads.") var threads: Int = 2
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD instead of failing.") var replaceInvalid = false
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Long-range dependency accuracy (closing delimiters, or recall keys) with an n-gram baseline.")
+    var longRange = false
+    @Option(help: "Long-range task: auto (recall when the text is the synthetic recall task), delimiters or recall.")
+    var task: LongRangeTaskChoice = .auto
+    @Option(help: "Order n of the n-gram baseline for --long-range (0: no baseline).") var ngramOrder: Int = 5
+    @Option(help: "Fit the n-gram on at most this many units: the end of the training split (bounds its memory).")
+    var ngramMaxTrain: Int = 5_000_000
+    @Option(help: "With --long-range: also write RUN_DIR/long-range.json (for charrnn report).") var save: String?
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
+        if !longRange && (save != nil || task != .auto) {
+            throw ValidationError("--save and --task apply to --long-range only")
+        }
+        if longRange && batch != 1 { throw ValidationError("--long-range reads the text as one stream: --batch must be 1") }
+        if !(0...32).contains(ngramOrder) { throw ValidationError("--ngram-order must be between 0 and 32, got \(ngramOrder)") }
+        if ngramMaxTrain < 1 { throw ValidationError("--ngram-max-train must be at least 1, got \(ngramMaxTrain)") }
     }
 
     func run() throws {
@@ -36,6 +61,8 @@ struct EvalCommand: ParsableCommand {
             BLAS.setThreads(1)
             let loaded = try Checkpoint.load(from: checkpoint)
             loaded.model.threads = threads
+            if longRange { return try runLongRange(loaded) }
+            let split = self.split ?? .all
             let training = loaded.configuration.training
             let corpus = try TokenCorpus.encode(
                 paths: paths, vocabulary: loaded.vocabulary,
@@ -61,5 +88,55 @@ struct EvalCommand: ParsableCommand {
                              result.natsPerUnit, result.bitsPerUnit, result.perplexity))
             }
         }
+    }
+
+    /// `--long-range`: model and n-gram scores on the chosen split (test by default).
+    func runLongRange(_ loaded: Checkpoint) throws {
+        let split = self.split ?? .test
+        let training = loaded.configuration.training
+        let corpus = try TokenCorpus.encode(
+            paths: paths, vocabulary: loaded.vocabulary, validationFraction: training.validationFraction,
+            testFraction: training.testFraction, reader: CorpusReader.Options(replaceInvalid: replaceInvalid))
+        let range = switch split {
+        case .all: 0..<corpus.ids.count
+        case .test: corpus.splits.test
+        case .validation: corpus.splits.validation
+        }
+        guard range.count >= 2 else {
+            throw DiagnosticsError.emptySplit("--split \(split.rawValue): the \(split.rawValue) split of \(paths.joined(separator: " ")) has \(range.count) unit(s) (the checkpoint's fractions: validation \(training.validationFraction), test \(training.testFraction)); use a longer text or --split all")
+        }
+        let order = ngramOrder > 0 ? ngramOrder : nil
+        if split == .all, let order {
+            CLIErrors.printWarning("--split all: the \(order)-gram baseline is fitted on the training split, which is part of the scored text")
+        }
+        let source = "\(paths.joined(separator: " ")) (\(split.rawValue) split, \(range.count) units)"
+        let comparison = try LongRangeComparison(
+            model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: corpus.train.suffix(ngramMaxTrain),
+            task: task, ngramOrder: order, bptt: bptt, source: source)
+        if let save {
+            let directory = URL(fileURLWithPath: save)
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw CheckpointError.cannotWrite(save, "cannot create the directory")
+            }
+            try AtomicFile.write(try comparison.report.encoded(), to: directory.appendingPathComponent("long-range.json"))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(comparison.report), as: UTF8.self))
+            return
+        }
+        print("long-range \(comparison.task.rawValue) on \(source)")
+        if let entropy = comparison.crossEntropy {
+            print(String(format: "model: %.4f bits/unit over %d units (%d unknown)", entropy.bitsPerUnit, entropy.units,
+                         entropy.unknownUnits))
+        }
+        for result in comparison.report.results {
+            print("")
+            print(result.table())
+        }
+        if let save { print("\nwrote \(URL(fileURLWithPath: save).appendingPathComponent("long-range.json").path)") }
     }
 }

@@ -14,6 +14,11 @@ struct GenerateCommand: ParsableCommand {
         discussion: """
         Prints the prime, then streams the sampled units as they are produced. With --samples N the samples are \
         computed as one batch and printed one after another. The same --seed gives the same text.
+
+        --report measures the delimiters of the generated units (the prime excluded): how many closers match the \
+        innermost open delimiter, by distance to it. The report goes to standard error, or with --report-json FILE \
+        into FILE (one JSON object; a JSON array of one object per sample with --samples N > 1), so standard \
+        output stays the text.
         """)
 
     @Argument(help: "Checkpoint directory (or run directory, meaning its latest/).") var checkpoint: String
@@ -27,7 +32,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Always take the most probable unit.") var greedy = false
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Independent samples, computed as one batch.") var samples: Int = 1
-    @Option(help: "OpenBLAS threads.") var threads: Int = 1
+    @Option(help: "Compute threads.") var threads: Int = 1
+    @Flag(help: "Measure delimiter balance of the generated text; print the report to standard error.") var report = false
+    @Option(help: "Write the delimiter report as JSON to this file (instead of standard error).") var reportJson: String?
 
     func validate() throws {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
@@ -57,19 +64,39 @@ struct GenerateCommand: ParsableCommand {
             let primeIDs = try generator.primeIDs(primeText, policy: unknown)
             let output = FileHandle.standardOutput
             let primeShown = loaded.vocabulary.decode(primeIDs, unknown: "<unk>")
+            let results: [[Int32]]
             if samples == 1 {
                 output.write(Data(primeShown.utf8))
-                try generator.generate(prime: primeIDs, length: length, samples: 1, options: sampling, seed: seed) { _, unit in
+                results = try generator.generate(prime: primeIDs, length: length, samples: 1, options: sampling, seed: seed) { _, unit in
                     output.write(Data(unit.utf8))
                 }
                 output.write(Data("\n".utf8))
             } else {
-                let results = try generator.generate(prime: primeIDs, length: length, samples: samples,
-                                                     options: sampling, seed: seed)
+                results = try generator.generate(prime: primeIDs, length: length, samples: samples,
+                                                 options: sampling, seed: seed)
                 for (index, ids) in results.enumerated() {
                     output.write(Data("--- sample \(index + 1) ---\n\(primeShown)\(loaded.vocabulary.decode(ids, unknown: "<unk>"))\n".utf8))
                 }
             }
+            if report || reportJson != nil { try writeReports(results, vocabulary: loaded.vocabulary) }
+        }
+    }
+
+    /// `--report` / `--report-json`: delimiter balance of each sample's generated units.
+    func writeReports(_ samples: [[Int32]], vocabulary: Vocabulary) throws {
+        let reports = samples.map { ids in GeneratedTextDelimiterReport(units: ids.map { vocabulary.unit(of: $0) }) }
+        if let reportJson {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            try AtomicFile.write(data, to: URL(fileURLWithPath: reportJson))
+        } else {
+            var text = ""
+            for (index, report) in reports.enumerated() {
+                if reports.count > 1 { text += "sample \(index + 1): " }
+                text += report.rendered + "\n"
+            }
+            FileHandle.standardError.write(Data(text.utf8))
         }
     }
 }

@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
 
     // Runtime
     @Option(help: "Random seed (initialization and dropout).") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Compute threads.") var threads: Int = 2
     @Flag(help: "No progress output.") var quiet = false
 
     @OptionGroup var tokenizer: TokenizerArguments

@@ -1,0 +1,76 @@
+import Foundation
+import NeuralNet
+import Testing
+import TestSupport
+import TextCorpus
+@testable import CharRNN
+
+@Suite struct DiagnosticsExperimentTests {
+    @Test func tinyExperimentWritesEveryRunDirectoryAndTheReport() throws {
+        let directory = try SharedCorpora.temporaryDirectory("vanishing")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corpusURL = directory.appendingPathComponent("brackets.txt")
+        let text = try SyntheticCorpus(SyntheticOptions(task: .brackets, size: 6000, maxDistance: 80, seed: 3)).text
+        try Data(text.utf8).write(to: corpusURL)
+        var options = VanishingExperiment.Options()
+        options.corpus = [corpusURL.path]
+        options.output = directory.appendingPathComponent("out")
+        options.steps = 6
+        options.hidden = 8
+        options.embedding = 4
+        options.bptt = 20
+        options.batchSize = 4
+        options.flowLength = 30
+        options.flowWindows = 3
+        options.evalEvery = 3
+        options.ngramOrder = 3
+        options.clipNorm = 1e-3   // every step clips
+        options.arms = [VanishingExperiment.Arm(name: "a-rnn", cell: .rnn, clipNorm: 1e-3),
+                        VanishingExperiment.Arm(name: "b-lstm-dense", cell: .lstm, layers: 2, skip: .dense, clipNorm: nil)]
+        var notes: [String] = []
+        let outcome = try VanishingExperiment(options: options).run { notes.append($0) }
+        #expect(outcome.runs.map(\.arm.name) == ["a-rnn", "b-lstm-dense"])
+        let rnn = outcome.runs[0], lstm = outcome.runs[1]
+        #expect(rnn.steps == 6 && rnn.clipRate == 1 && rnn.aboveThresholdRate == 1)
+        #expect(lstm.clipRate == 0 && lstm.aboveThresholdRate == 1 && lstm.maxGradientNorm > 0)
+        #expect(rnn.decayFactors.count == 1 && lstm.decayFactors.count == 2)
+        #expect(rnn.validationBitsPerUnit != nil && rnn.testBitsPerUnit != nil)
+
+        // The long-range numbers in the summary are those of a fresh evaluation of the saved model.
+        let corpus = try TokenCorpus.load(paths: [corpusURL.path], validationFraction: 0.05, testFraction: 0.1)
+        let saved = try Checkpoint.load(from: rnn.directory)
+        let again = try ModelLongRangeEvaluation.evaluate(model: saved.model, ids: corpus.test, vocabulary: corpus.vocabulary,
+                                                          task: .delimiters).result
+        #expect(again == rnn.longRange)
+        #expect(rnn.longRange.overall.count > 10)
+        let baseline = try #require(outcome.baseline)
+        #expect(baseline.label == "3-gram" && baseline.overall.count == rnn.longRange.overall.count)
+
+        for name in ["a-rnn", "b-lstm-dense"] {
+            for file in ["metrics.jsonl", "config.json", "gradient-flow.json", "long-range.json"] {
+                #expect(FileManager.default.fileExists(atPath: options.output.appendingPathComponent("\(name)/\(file)").path), "\(name)/\(file)")
+            }
+        }
+        let flow = try GradientFlowResult.decode(Data(contentsOf: options.output.appendingPathComponent("b-lstm-dense/gradient-flow.json")))
+        #expect(flow.layers.count == 2 && flow.length == 30 && flow.windows == 3 && flow.layers[0].cellNorms != nil)
+        let html = try String(contentsOf: outcome.report, encoding: .utf8)
+        for id in ["chart-gradient-flow", "chart-long-range-accuracy-delimiters", "table-summary", "3-gram"] {
+            #expect(html.contains(id), "\(id)")
+        }
+        let table = try String(contentsOf: options.output.appendingPathComponent("results.md"), encoding: .utf8)
+        #expect(table == outcome.table)
+        let rows = table.split(separator: "\n")
+        #expect(rows.count == 2 + 2 + 2)   // header, rule, two runs, baseline, counts
+        #expect(rows[2].hasPrefix("| a-rnn | rnn | 1, none | 0.001 |") && rows[3].contains("| off |"))
+        #expect(notes.contains { $0.hasPrefix("a-rnn: done") })
+    }
+
+    @Test func invalidOptionsAreRejected() {
+        var options = VanishingExperiment.Options()
+        options.steps = 0
+        #expect(throws: DiagnosticsError.self) { try VanishingExperiment(options: options) }
+        options.steps = 1
+        options.arms = []
+        #expect(throws: DiagnosticsError.self) { try VanishingExperiment(options: options) }
+    }
+}
