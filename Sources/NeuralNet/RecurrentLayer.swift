@@ -227,9 +227,7 @@ public final class RecurrentLayer<Scalar: Real> {
         precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
         let b = batchSize, h = hiddenSize, g = gateWidth, n = t * b, bh = b * h
         let w = W
-        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
-        let dGxP = dGx.pointer.baseAddress!
-        let dhP = dh.pointer.baseAddress!, dcP = dc.pointer.baseAddress!
+        let hsP = hs.pointer.baseAddress!, dGxP = dGx.pointer.baseAddress!
         let dhC = dhCarry.pointer.baseAddress!, dcC = dcCarry.pointer.baseAddress!
         if let finalHGradient { dhC.update(from: finalHGradient, count: bh) } else { dhC.update(repeating: 0, count: bh) }
         if cell == .lstm {
