@@ -36,7 +36,9 @@ struct BenchCommand: ParsableCommand {
         let description: String
     }
 
-    func run() throws {
+    func run() throws { try CLIErrors.reporting { try measure() } }
+
+    func measure() throws {
         guard let cellKind = CellKind(rawValue: cell) else {
             throw BenchError(description: "--cell: expected rnn, lstm or gru, got '\(cell)'")
         }

@@ -29,8 +29,13 @@ public struct SafetensorsTensor: Sendable, Equatable {
     /// A float32 tensor from `values` (count must equal the product of `shape`).
     public init(name: String, shape: [Int], floats values: UnsafeBufferPointer<Float>) {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
-        self.init(name: name, dtype: .f32, shape: shape,
-                  bytes: values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        var bytes = [UInt8](repeating: 0, count: values.count * 4)
+        bytes.withUnsafeMutableBytes { raw in
+            for (index, value) in values.enumerated() {
+                raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+            }
+        }
+        self.init(name: name, dtype: .f32, shape: shape, bytes: bytes)
     }
 
     /// A float32 tensor from an array.

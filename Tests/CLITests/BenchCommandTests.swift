@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import CharRNNCLI
+
+/// `charrnn bench` prints the documented JSON keys and rejects bad options with one line.
+@Suite struct BenchCommandTests {
+    typealias CLI = CorpusCommandTests
+
+    @Test func jsonHasTheDocumentedKeys() throws {
+        let root = try SharedCorpora.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let corpus = root.appendingPathComponent("c.txt")
+        try Data(String(repeating: "to be or not to be, that is the question. ", count: 20).utf8).write(to: corpus)
+        let run = try CLI.run(["bench", "--cell", "gru", "--hidden", "16", "--embed", "8", "--batch", "4", "--bptt", "8",
+                               "--steps", "2", "--sample", "20", "--threads", "1", "--json", corpus.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        for key in ["train_chars_per_s", "eval_chars_per_s", "sample_chars_per_s", "peak_rss_mb"] {
+            #expect((object[key] as? NSNumber).map { $0.doubleValue > 0 } == true, "\(key)")
+        }
+    }
+
+    @Test func badOptionsGetOneLine() throws {
+        let run = try CLI.run(["bench", "--cell", "tree", "/nonexistent"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("--cell") && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    }
+}
