@@ -62,6 +62,7 @@ struct TrainingProgress {
         var line = (live ? "\r\u{1B}[2K" : "") + "stopped (\(result.stopReason)) at step \(result.steps) after \(Self.duration(result.elapsed)) of training"
         if let best = result.bestValidationLoss { line += "; best validation loss \(Self.format(best)) nats (\(Self.format(best / log(2))) bpc)" }
         if result.skippedSteps > 0 { line += "; \(result.skippedSteps) steps skipped for non-finite gradients" }
-        Self.write(line + "\ncheckpoints: \(out)/latest, \(out)/best\n")
+        let checkpoints = result.bestValidationLoss == nil ? "\(out)/latest" : "\(out)/latest, \(out)/best"
+        Self.write(line + "\ncheckpoints: \(checkpoints)\n")
     }
 }
