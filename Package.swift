@@ -25,12 +25,15 @@ let package = Package(
             name: "CICU",
             linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icudata")]
         ),
+        // Per-step kernels in C, compiled for AVX-512 inside the functions that need it and chosen
+        // at run time, so the package still runs on CPUs without AVX-512.
+        .target(name: "CKernels"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Library modules
         .target(name: "TextCorpus", dependencies: ["CICU", "CZlib"]),
-        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NeuralNet", dependencies: ["Tensor"]),
         .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet"]),
 
@@ -43,7 +46,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TextCorpusTests", dependencies: ["TextCorpus", "TestSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Tensor
 
 /// One recurrent layer (tanh RNN, LSTM or GRU) that runs a whole window of T steps × B streams.
@@ -55,6 +56,11 @@ public final class RecurrentLayer<Scalar: Real> {
     /// B×H each: running gradients of one step.
     private var dh = AlignedBuffer<Scalar>(count: 0), dc = AlignedBuffer<Scalar>(count: 0)
     private var dhCarry = AlignedBuffer<Scalar>(count: 0), dcCarry = AlignedBuffer<Scalar>(count: 0)
+    /// W_hhᵀ (H×G·H) packed for the per-step products h_{t−1}·W_hhᵀ of forward; repacked at every
+    /// forward because the weights change between windows.
+    private let packedForward = PackedMatrix<Scalar>()
+    /// W_hh (G·H×H) packed for the per-step products dGates·W_hh of backward.
+    private let packedBackward = PackedMatrix<Scalar>()
     // One-step (generation) workspaces, B_step×G·H each.
     private var stepBatch = 0
     private var stepGx = AlignedBuffer<Scalar>(count: 0), stepGh = AlignedBuffer<Scalar>(count: 0)
@@ -124,22 +130,22 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
         }
+        packedForward.pack(w.hh, ld: h, transposed: true, k: h, n: g)
         forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0, gemmThreads: $1) }
     }
 
     /// Runs the per-step recurrence `body(streams, gemmThreads)` in parallel, one of two ways:
-    /// - small W_hh (≤ 1 MiB, e.g. LSTM H ≤ 256): the B streams are split into `threads` groups run
-    ///   concurrently, each with single-threaded GEMMs (`gemmThreads` 1). Per-step GEMMs are tiny
-    ///   there, so one call per thread per step beats splitting each GEMM.
-    /// - large W_hh: all streams in one group, and each per-step GEMM is split by `ParallelGemm`
-    ///   (`gemmThreads` = `threads`). Splitting streams would make every thread pack the whole W_hh
-    ///   each step (16 MiB at H = 1024), which measured 4× slower.
+    /// - W_hh up to `RecurrentThreading.streamSplitLimitBytes`: the B streams are split into `threads` groups that run
+    ///   concurrently for the whole window, each with its own per-step products (`gemmThreads` 1).
+    ///   No synchronization per step; each thread reads the packed W_hh from its own cache.
+    /// - larger W_hh: all streams in one group, and each per-step product is split by columns
+    ///   between threads (`gemmThreads` = `threads`), so each core streams only its part of W_hh.
     /// The recurrences of different streams are independent and every row is computed by the same
     /// code either way, so results do not depend on the choice.
     private func forEachStreamGroup(parallel: Bool, _ body: (Range<Int>, Int) -> Void) {
         let groups = min(threads, batchSize)
         let weightBytes = gateWidth * hiddenSize * MemoryLayout<Scalar>.stride
-        if !parallel || groups < 2 || weightBytes > 1 << 20 {
+        if !parallel || groups < 2 || weightBytes > RecurrentThreading.streamSplitLimitBytes {
             body(0..<batchSize, parallel ? threads : 1)
             return
         }
@@ -167,8 +173,8 @@ public final class RecurrentLayer<Scalar: Real> {
             for s in 0..<t {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let gates = gxP + row * g
-                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
-                            a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: gates, ldc: g)
+                packedForward.multiply(m: m, a: hsP + row * h, lda: h, into: gates, ldc: g, accumulate: true,
+                                       threads: gemmThreads)
                 CellKernels.lstmForward(batch: m, hidden: h, gates: gates, cPrev: csP + row * h,
                                         c: csP + next * h, tanhC: tcP + row * h, hOut: hsP + next * h)
             }
@@ -178,8 +184,8 @@ public final class RecurrentLayer<Scalar: Real> {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let hhs = ghP + row * g
                 Kernels.broadcastRows(w.bhh, into: hhs, rows: m, cols: g)
-                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
-                            a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: hhs, ldc: g)
+                packedForward.multiply(m: m, a: hsP + row * h, lda: h, into: hhs, ldc: g, accumulate: true,
+                                       threads: gemmThreads)
                 CellKernels.gruForward(batch: m, hidden: h, gx: gxP + row * g, gh: hhs,
                                        hPrev: hsP + row * h, hOut: hsP + next * h)
             }
@@ -187,8 +193,8 @@ public final class RecurrentLayer<Scalar: Real> {
             for s in 0..<t {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let pre = gxP + row * g
-                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: true, m: m, n: g, k: h, alpha: 1,
-                            a: hsP + row * h, lda: h, b: w.hh, ldb: h, beta: 1, c: pre, ldc: g)
+                packedForward.multiply(m: m, a: hsP + row * h, lda: h, into: pre, ldc: g, accumulate: true,
+                                       threads: gemmThreads)
                 CellKernels.rnnForward(count: m * h, pre: pre, hOut: hsP + next * h)
             }
         }
@@ -233,6 +239,7 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             if let finalCGradient { dcC.update(from: finalCGradient, count: bh) } else { dcC.update(repeating: 0, count: bh) }
         }
+        packedBackward.pack(w.hh, ld: h, transposed: false, k: g, n: h)
         forEachStreamGroup(parallel: observer == nil) { streams, gemmThreads in
             self.backwardSteps(t, streams: streams, gemmThreads: gemmThreads, outputGradient: outputGradient,
                                observer: observer)
@@ -258,7 +265,6 @@ public final class RecurrentLayer<Scalar: Real> {
         observer: ((_ step: Int, _ dh: UnsafePointer<Scalar>, _ dc: UnsafePointer<Scalar>?) -> Void)?
     ) {
         let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
-        let w = W
         let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!, dGxP = dGx.pointer.baseAddress!
         let dhP = dh.pointer.baseAddress! + s0 * h, dcP = dc.pointer.baseAddress! + s0 * h
         let dhC = dhCarry.pointer.baseAddress! + s0 * h, dcC = dcCarry.pointer.baseAddress! + s0 * h
@@ -272,8 +278,8 @@ public final class RecurrentLayer<Scalar: Real> {
                                          dcCarry: dcC, gates: gxP + row * g, cPrev: csP + row * h,
                                          tanhC: tcP + row * h, dGates: dGates, dh: dhP, dc: dcP)
                 observer?(s, dhP, dcP)
-                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dGates, lda: g,
-                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
+                packedBackward.multiply(m: m, a: dGates, lda: g, into: dhC, ldc: h, accumulate: false,
+                                        threads: gemmThreads)
             }
         case .gru:
             let ghP = gh.pointer.baseAddress!, dGhP = dGh.pointer.baseAddress!
@@ -284,8 +290,8 @@ public final class RecurrentLayer<Scalar: Real> {
                                         gates: gxP + row * g, gh: ghP + row * g, hPrev: hsP + row * h,
                                         dGx: dGxP + row * g, dGh: dhh, dh: dhP)
                 observer?(s, dhP, nil)
-                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dhh, lda: g,
-                            b: w.hh, ldb: h, beta: 1, c: dhC, ldc: h)
+                packedBackward.multiply(m: m, a: dhh, lda: g, into: dhC, ldc: h, accumulate: true,
+                                        threads: gemmThreads)
             }
         case .rnn:
             for s in stride(from: t - 1, through: 0, by: -1) {
@@ -294,8 +300,8 @@ public final class RecurrentLayer<Scalar: Real> {
                 CellKernels.rnnBackward(count: m * h, dOut: outputGradient + row * h, dhCarry: dhC,
                                         hOut: hsP + (row + b) * h, dPre: dPre, dh: dhP)
                 observer?(s, dhP, nil)
-                ParallelGemm.gemm(threads: gemmThreads, transA: false, transB: false, m: m, n: h, k: g, alpha: 1, a: dPre, lda: g,
-                            b: w.hh, ldb: h, beta: 0, c: dhC, ldc: h)
+                packedBackward.multiply(m: m, a: dPre, lda: g, into: dhC, ldc: h, accumulate: false,
+                                        threads: gemmThreads)
             }
         }
     }
@@ -352,6 +358,16 @@ public final class RecurrentLayer<Scalar: Real> {
             CellKernels.rnnForward(count: b * hid, pre: gxP, hOut: h)
         }
     }
+}
+
+/// How recurrent layers share the per-step work between threads.
+public enum RecurrentThreading {
+    /// Largest W_hh (bytes) for which each thread runs its own group of streams rather than a share
+    /// of every step's columns.
+    nonisolated(unsafe) public static var streamSplitLimitBytes: Int = {
+        if let v = ProcessInfo.processInfo.environment["CHARRNN_STREAM_SPLIT_LIMIT"], let n = Int(v) { return n }
+        return 32 << 20
+    }()
 }
 
 /// Carries a value into `DispatchQueue.concurrentPerform` workers whose accesses the caller has

@@ -1,8 +1,9 @@
 
 
 /// Fused per-step kernels of the three cells: the gate nonlinearities, the state update and their
-/// derivatives, each one pass over the B×H (or B×G·H) block of one step. Pre-specialized for Float
-/// and Double so unspecialized generic layer code still runs vectorized loops.
+/// derivatives, each one pass over the B×H (or B×G·H) block of one step. `Float` runs the C versions
+/// in the CKernels target (AVX-512 when the CPU has it, 16 lanes wide); `Double` runs the generic
+/// loops of `RealKernels`, the reference the Float kernels are tested against.
 ///
 /// Layouts: a gate block is B rows of G·H, gate k of stream b at `gates[b·G·H + k·H + j]`.
 public enum CellKernels {

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// The scalar types the numerical engine runs on: `Float` for training and inference, `Double` for
@@ -24,6 +25,15 @@ public protocol Real: BinaryFloatingPoint, Sendable, RealKernels {
     static func kernelTanh(_ x: Self) -> Self
     /// Natural logarithm (libm; not in inner loops).
     static func kernelLog(_ x: Self) -> Self
+
+    /// Packs B (k×n) into panel layout (see `PackedMatrix`): `src` is B (row stride `ld`) or, when
+    /// `transposed`, Bᵀ (n×k, row stride `ld`).
+    static func _pack(_ src: UnsafePointer<Self>, ld: Int, transposed: Bool, k: Int, n: Int,
+                      into dst: UnsafeMutablePointer<Self>)
+    /// C[m×n] (+)= A[m×k]·B with B packed, starting at panel `panel0` (see `PackedMatrix`).
+    static func _gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int,
+                            packed: UnsafePointer<Self>, panel0: Int,
+                            c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
 }
 
 extension Real {
@@ -50,6 +60,44 @@ extension Float: Real {
     @inline(__always) public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
     @inline(__always) public static func kernelLog(_ x: Float) -> Float { Foundation.log(x) }
+    // Cell kernels: the C versions (AVX-512 when available) of the generic loops in RealKernels.
+    public static func _lstmForward(batch: Int, hidden h: Int, gates: UnsafeMutablePointer<Float>,
+                                    cPrev: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                                    tanhC: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>) {
+        ck_lstm_forward(Int64(batch), Int64(h), gates, cPrev, c, tanhC, hOut)
+    }
+    public static func _lstmBackward(batch: Int, hidden h: Int, dOut: UnsafePointer<Float>,
+                                     dhCarry: UnsafePointer<Float>, dcCarry: UnsafeMutablePointer<Float>,
+                                     gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                                     tanhC: UnsafePointer<Float>, dGates: UnsafeMutablePointer<Float>,
+                                     dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>) {
+        ck_lstm_backward(Int64(batch), Int64(h), dOut, dhCarry, dcCarry, gates, cPrev, tanhC, dGates, dh, dc)
+    }
+    public static func _gruForward(batch: Int, hidden h: Int, gx: UnsafeMutablePointer<Float>,
+                                   gh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
+                                   hOut: UnsafeMutablePointer<Float>) {
+        ck_gru_forward(Int64(batch), Int64(h), gx, gh, hPrev, hOut)
+    }
+    public static func _gruBackward(batch: Int, hidden h: Int, dOut: UnsafePointer<Float>,
+                                    dhCarry: UnsafeMutablePointer<Float>, gates: UnsafePointer<Float>,
+                                    gh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
+                                    dGx: UnsafeMutablePointer<Float>, dGh: UnsafeMutablePointer<Float>,
+                                    dh: UnsafeMutablePointer<Float>) {
+        ck_gru_backward(Int64(batch), Int64(h), dOut, dhCarry, gates, gh, hPrev, dGx, dGh, dh)
+    }
+    public static func _rnnForward(count: Int, pre: UnsafePointer<Float>, hOut: UnsafeMutablePointer<Float>) {
+        ck_rnn_forward(Int64(count), pre, hOut)
+    }
+    public static func _pack(_ src: UnsafePointer<Float>, ld: Int, transposed: Bool, k: Int, n: Int,
+                             into dst: UnsafeMutablePointer<Float>) {
+        ck_spack(src, Int64(ld), transposed ? 1 : 0, Int64(k), Int64(n), dst)
+    }
+    public static func _gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                   packed: UnsafePointer<Float>, panel0: Int,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        ck_sgemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0), c, Int64(ldc),
+                        accumulate ? 1 : 0)
+    }
 }
 
 extension Double: Real {
@@ -67,6 +115,16 @@ extension Double: Real {
     @inline(__always) public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Double) -> Double { Foundation.tanh(x) }
     @inline(__always) public static func kernelLog(_ x: Double) -> Double { Foundation.log(x) }
+    public static func _pack(_ src: UnsafePointer<Double>, ld: Int, transposed: Bool, k: Int, n: Int,
+                             into dst: UnsafeMutablePointer<Double>) {
+        ck_dpack(src, Int64(ld), transposed ? 1 : 0, Int64(k), Int64(n), dst)
+    }
+    public static func _gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
+                                   packed: UnsafePointer<Double>, panel0: Int,
+                                   c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
+        ck_dgemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0), c, Int64(ldc),
+                        accumulate ? 1 : 0)
+    }
 }
 
 /// OpenBLAS process-wide settings.

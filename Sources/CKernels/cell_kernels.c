@@ -1,0 +1,182 @@
+// Float cell kernels: see ckernels.h. Each kernel body is written once as plain loops in an
+// always-inline function and instantiated twice: inside an AVX-512 function (the compiler
+// vectorizes the loops 16 lanes wide) and inside a portable one.
+#include "ckernels.h"
+#include <string.h>
+
+#define INLINE __attribute__((always_inline)) static inline
+// Iterations touch only element j of each array (outputs may alias inputs element for element,
+// like c and c_prev), so the loops are vectorized without runtime overlap checks.
+#define SAFE_LOOP _Pragma("clang loop vectorize(assume_safety)")
+#define AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
+
+int32_t ck_has_avx512(void);
+
+INLINE int32_t bits_of(float x) { int32_t i; memcpy(&i, &x, 4); return i; }
+INLINE float float_of(int32_t i) { float x; memcpy(&x, &i, 4); return x; }
+
+// e^x: clamp to [−87, 88], n = round(x·log2 e) by the 1.5·2^23 trick, Cody–Waite reduction,
+// degree-7 Taylor polynomial, scale by 2^n from exponent bits (Tensor.FastMath.exp).
+INLINE float fast_exp(float x) {
+    float c = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    const float magic = 12582912.0f;
+    float shifted = c * 1.44269504f + magic;
+    float n = shifted - magic;
+    float r = (c - n * 0.69314575f) - n * 1.4286068e-6f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t ni = bits_of(shifted) - 0x4B400000;
+    return p * float_of((ni + 127) << 23);
+}
+
+// tanh: odd Taylor series through x^11 for |x| < 0.25, else (1 − e)/(1 + e) with e = e^(−2|x|),
+// |x| clamped to 9; both computed and selected (Tensor.FastMath.tanh).
+INLINE float fast_tanh(float x) {
+    float a = x < 0 ? -x : x;
+    a = a > 9.0f ? 9.0f : a;
+    float e = fast_exp(-2.0f * a);
+    float large = (1.0f - e) / (1.0f + e);
+    float a2 = a * a;
+    float q = -1382.0f / 155925;
+    q = q * a2 + 62.0f / 2835;
+    q = q * a2 - 17.0f / 315;
+    q = q * a2 + 2.0f / 15;
+    q = q * a2 - 1.0f / 3;
+    float small = a + a * a2 * q;
+    float y = a < 0.25f ? small : large;
+    return x < 0 ? -y : y;
+}
+
+INLINE float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+
+// MARK: Bodies
+
+INLINE void lstm_forward_body(int64_t batch, int64_t h, float *restrict gates, const float *c_prev,
+                              float *c, float *restrict tanh_c, float *restrict h_out) {
+    for (int64_t b = 0; b < batch; b++) {
+        float *i = gates + b * 4 * h, *f = i + h, *g = i + 2 * h, *o = i + 3 * h;
+        const float *cp = c_prev + b * h;
+        float *co = c + b * h, *tc = tanh_c + b * h, *ho = h_out + b * h;
+        SAFE_LOOP
+        for (int64_t j = 0; j < h; j++) {
+            float ij = fast_sigmoid(i[j]), fj = fast_sigmoid(f[j]), gj = fast_tanh(g[j]),
+                  oj = fast_sigmoid(o[j]);
+            float cj = fj * cp[j] + ij * gj;
+            float t = fast_tanh(cj);
+            i[j] = ij; f[j] = fj; g[j] = gj; o[j] = oj;
+            co[j] = cj; tc[j] = t; ho[j] = oj * t;
+        }
+    }
+}
+
+INLINE void lstm_backward_body(int64_t batch, int64_t h, const float *restrict d_out,
+                               const float *restrict dh_carry, float *restrict dc_carry,
+                               const float *restrict gates, const float *restrict c_prev,
+                               const float *restrict tanh_c, float *restrict d_gates,
+                               float *restrict dh, float *restrict dc) {
+    for (int64_t b = 0; b < batch; b++) {
+        const float *i = gates + b * 4 * h, *f = i + h, *g = i + 2 * h, *o = i + 3 * h;
+        float *di = d_gates + b * 4 * h, *df = di + h, *dg = di + 2 * h, *dO = di + 3 * h;
+        int64_t r = b * h;
+        SAFE_LOOP
+        for (int64_t j = 0; j < h; j++) {
+            float tc = tanh_c[r + j];
+            float dhj = d_out[r + j] + dh_carry[r + j];
+            float dcj = dc_carry[r + j] + dhj * o[j] * (1 - tc * tc);
+            dh[r + j] = dhj;
+            dc[r + j] = dcj;
+            dO[j] = dhj * tc * o[j] * (1 - o[j]);
+            di[j] = dcj * g[j] * i[j] * (1 - i[j]);
+            df[j] = dcj * c_prev[r + j] * f[j] * (1 - f[j]);
+            dg[j] = dcj * i[j] * (1 - g[j] * g[j]);
+            dc_carry[r + j] = dcj * f[j];
+        }
+    }
+}
+
+INLINE void gru_forward_body(int64_t batch, int64_t h, float *restrict gx, const float *restrict gh,
+                             const float *h_prev, float *h_out) {
+    for (int64_t b = 0; b < batch; b++) {
+        float *r = gx + b * 3 * h, *z = r + h, *n = r + 2 * h;
+        const float *hr = gh + b * 3 * h, *hz = hr + h, *hn = hr + 2 * h;
+        const float *hp = h_prev + b * h;
+        float *ho = h_out + b * h;
+        SAFE_LOOP
+        for (int64_t j = 0; j < h; j++) {
+            float rj = fast_sigmoid(r[j] + hr[j]), zj = fast_sigmoid(z[j] + hz[j]);
+            float nj = fast_tanh(n[j] + rj * hn[j]);
+            float out = (1 - zj) * nj + zj * hp[j];
+            r[j] = rj; z[j] = zj; n[j] = nj;
+            ho[j] = out;
+        }
+    }
+}
+
+INLINE void gru_backward_body(int64_t batch, int64_t h, const float *restrict d_out,
+                              float *restrict dh_carry, const float *restrict gates,
+                              const float *restrict gh, const float *restrict h_prev,
+                              float *restrict d_gx, float *restrict d_gh, float *restrict dh) {
+    for (int64_t b = 0; b < batch; b++) {
+        const float *r = gates + b * 3 * h, *z = r + h, *n = r + 2 * h;
+        const float *hn = gh + b * 3 * h + 2 * h;
+        float *dxr = d_gx + b * 3 * h, *dxz = dxr + h, *dxn = dxr + 2 * h;
+        float *dhr = d_gh + b * 3 * h, *dhz = dhr + h, *dhn = dhr + 2 * h;
+        int64_t o = b * h;
+        SAFE_LOOP
+        for (int64_t j = 0; j < h; j++) {
+            float dhj = d_out[o + j] + dh_carry[o + j];
+            float xn = dhj * (1 - z[j]) * (1 - n[j] * n[j]);
+            float xz = dhj * (h_prev[o + j] - n[j]) * z[j] * (1 - z[j]);
+            float xr = xn * hn[j] * r[j] * (1 - r[j]);
+            dh[o + j] = dhj;
+            dxn[j] = xn; dxz[j] = xz; dxr[j] = xr;
+            dhr[j] = xr; dhz[j] = xz; dhn[j] = xn * r[j];
+            dh_carry[o + j] = dhj * z[j];
+        }
+    }
+}
+
+INLINE void rnn_forward_body(int64_t count, const float *pre, float *h_out) {
+    SAFE_LOOP
+    for (int64_t i = 0; i < count; i++) h_out[i] = fast_tanh(pre[i]);
+}
+INLINE void exp_body(int64_t count, const float *x, float *y) {
+    SAFE_LOOP
+    for (int64_t i = 0; i < count; i++) y[i] = fast_exp(x[i]);
+}
+
+// MARK: Instantiation and dispatch
+
+#define INSTANTIATE(NAME, BODY, PARAMS, ARGS)                                                  \
+    AVX512 static void NAME##_avx512 PARAMS { BODY ARGS; }                                     \
+    static void NAME##_portable PARAMS { BODY ARGS; }                                          \
+    void NAME PARAMS {                                                                         \
+        if (ck_has_avx512()) NAME##_avx512 ARGS; else NAME##_portable ARGS;                    \
+    }
+
+INSTANTIATE(ck_lstm_forward, lstm_forward_body,
+            (int64_t batch, int64_t h, float *gates, const float *c_prev, float *c, float *tanh_c,
+             float *h_out),
+            (batch, h, gates, c_prev, c, tanh_c, h_out))
+INSTANTIATE(ck_lstm_backward, lstm_backward_body,
+            (int64_t batch, int64_t h, const float *d_out, const float *dh_carry, float *dc_carry,
+             const float *gates, const float *c_prev, const float *tanh_c, float *d_gates,
+             float *dh, float *dc),
+            (batch, h, d_out, dh_carry, dc_carry, gates, c_prev, tanh_c, d_gates, dh, dc))
+INSTANTIATE(ck_gru_forward, gru_forward_body,
+            (int64_t batch, int64_t h, float *gx, const float *gh, const float *h_prev, float *h_out),
+            (batch, h, gx, gh, h_prev, h_out))
+INSTANTIATE(ck_gru_backward, gru_backward_body,
+            (int64_t batch, int64_t h, const float *d_out, float *dh_carry, const float *gates,
+             const float *gh, const float *h_prev, float *d_gx, float *d_gh, float *dh),
+            (batch, h, d_out, dh_carry, gates, gh, h_prev, d_gx, d_gh, dh))
+INSTANTIATE(ck_rnn_forward, rnn_forward_body, (int64_t count, const float *pre, float *h_out),
+            (count, pre, h_out))
+INSTANTIATE(ck_exp, exp_body, (int64_t count, const float *x, float *y), (count, x, y))
+INSTANTIATE(ck_tanh, rnn_forward_body, (int64_t count, const float *x, float *y), (count, x, y))
