@@ -97,7 +97,7 @@ struct GradientsCommand: ParsableCommand {
                 let text = try TokenCorpus.load(paths: corpus, tokenizer: tokenizer.options,
                                                 validationFraction: 0, testFraction: 0)
                 let options = InitializationOptions(orthogonalRecurrent: initialization == .orthogonal,
-                                                    forgetGateBias: forgetBias)
+                                                    forgetGateBias: forgetBias, encoderDecoder: .wordLM)
                 let config = ModelConfig(vocabularySize: text.vocabulary.count, embeddingSize: embed ?? 64,
                                          hiddenSize: hidden ?? 128, layers: layers ?? 1, cell: cell ?? .rnn,
                                          skip: skip ?? .none, dropout: 0, initialization: options)

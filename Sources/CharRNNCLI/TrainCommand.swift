@@ -6,6 +6,7 @@ import TextCorpus
 
 extension CellKind: ExpressibleByArgument {}
 extension SkipMode: ExpressibleByArgument {}
+extension EncoderDecoderInit: ExpressibleByArgument {}
 
 /// `charrnn train`: truncated-BPTT training with checkpoints, metrics and exact resume.
 struct TrainCommand: ParsableCommand {
@@ -25,10 +26,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Number of recurrent layers.") var layers: Int = 2
     @Option(help: "Hidden size of each layer.") var hidden: Int = 512
     @Option(help: "Embedding size.") var embed: Int = 64
-    @Option(help: "Dropout probability between layers, in [0, 1).") var dropout: Double = 0.25
+    @Option(help: "Dropout probability between layers and before the decoder, in [0, 1).") var dropout: Double = 0.25
+    @Option(help: "Dropout probability on the embedding output, in [0, 1) (word_language_model: same as --dropout).")
+    var embedDropout: Double = 0
     @Option(help: "Skip connections: none, residual or dense.") var skip: SkipMode = .none
     @Flag(help: "Orthogonal recurrent weight matrices.") var orthogonal = false
     @Option(help: "LSTM forget-gate bias (e.g. 1).") var forgetBias: Double?
+    @Option(help: "Encoder/decoder initialization: torch (nn.Embedding N(0,1), nn.Linear ±1/√H) or word-lm (±0.1, bias 0).")
+    var encoderInit: EncoderDecoderInit = .torch
 
     // Windows
     @Option(help: "Steps per truncated-BPTT window (T).") var bptt: Int = 100
@@ -105,9 +110,11 @@ struct TrainCommand: ParsableCommand {
         training.maxVocab = corpusOptions.maxVocab
         training.minCount = corpusOptions.minCount
         if let problem = training.validationError { throw ValidationError(problem) }
-        let initialization = InitializationOptions(orthogonalRecurrent: orthogonal, forgetGateBias: forgetBias)
+        let initialization = InitializationOptions(orthogonalRecurrent: orthogonal, forgetGateBias: forgetBias,
+                                                   encoderDecoder: encoderInit)
         let model = ModelConfig(vocabularySize: 1, embeddingSize: embed, hiddenSize: hidden, layers: layers,
-                                cell: cell, skip: skip, dropout: dropout, initialization: initialization)
+                                cell: cell, skip: skip, dropout: dropout, embeddingDropout: embedDropout,
+                                initialization: initialization)
         if let problem = model.validationError { throw ValidationError(problem) }
         return (model, training)
     }

@@ -12,7 +12,7 @@ public enum LossScope: Sendable {
 /// `SkipMode`, inverted dropout between them) → linear decoder → softmax cross-entropy.
 ///
 /// Wiring (time-major T·B rows throughout; drop(·) is dropout in training, identity otherwise):
-/// - x = drop(encoder[ids]) (T·B×E)
+/// - x = drop_e(encoder[ids]) (T·B×E; drop_e uses `embeddingDropout`, drop uses `dropout`)
 /// - input of layer 0 is x; of layer k > 0: o_{k−1} (`.none`, `.residual`) or [x, o_{k−1}]
 ///   (`.dense`, T·B×(E+H))
 /// - o_k = drop(h_k + input_k) for `.residual` and k > 0, else drop(h_k) (T·B×H)
@@ -48,7 +48,15 @@ public final class LanguageModel<Scalar: Real> {
     public private(set) var maxSteps = 0
     public private(set) var batchSize = 0
     private var steps = 0
-    private var trainingForward = false
+    /// When the embedding is not dropped out, layer 0 reads its input rows straight from the
+    /// embedding table (`RecurrentLayer.forward(table:…)`): its input projection becomes a lookup
+    /// in a V×G·H table, and two T·B-row GEMMs of backward become V-row ones. Same results up to
+    /// rounding; off only to compare the two paths in tests.
+    var fusesEmbeddingProjection = true
+    /// Whether layer 0 read the embedding table directly in the last forward.
+    private var fusedLastForward = false
+    /// Whether the last forward dropped layer outputs / the embedding (masks to apply in backward).
+    private var droppedOutputs = false, droppedEmbedding = false
     private var inputIDs = [Int32](), targetIDs = [Int32]()
     private var embedded = AlignedBuffer<Scalar>(count: 0)        // T·B×E
     private var embeddedMask = AlignedBuffer<Scalar>(count: 0)    // T·B×E
@@ -121,7 +129,10 @@ public final class LanguageModel<Scalar: Real> {
         var rng = RNG(seed: seed)
         let h = config.hiddenSize, options = config.initialization
         let recurrentBound = 1 / Double(h).squareRoot()
-        Initializers.uniform(parameters.values(encoderWeight), bound: options.embeddingInitRange, rng: &rng)
+        switch options.encoderDecoder {
+        case .torch: Initializers.normal(parameters.values(encoderWeight), std: 1, rng: &rng)
+        case .wordLM: Initializers.uniform(parameters.values(encoderWeight), bound: options.embeddingInitRange, rng: &rng)
+        }
         for layer in layers {
             for slot in [layer.weightIH, layer.weightHH, layer.biasIH, layer.biasHH] {
                 Initializers.uniform(parameters.values(slot), bound: recurrentBound, rng: &rng)
@@ -137,8 +148,15 @@ public final class LanguageModel<Scalar: Real> {
                 for j in h..<(2 * h) { bih[j] = Scalar(forget); bhh[j] = 0 }
             }
         }
-        Initializers.uniform(parameters.values(decoderWeight), bound: options.embeddingInitRange, rng: &rng)
-        parameters.values(decoderBias).update(repeating: 0)
+        switch options.encoderDecoder {
+        case .torch:
+            let bound = 1 / Double(config.decoderInputSize).squareRoot()
+            Initializers.uniform(parameters.values(decoderWeight), bound: bound, rng: &rng)
+            Initializers.uniform(parameters.values(decoderBias), bound: bound, rng: &rng)
+        case .wordLM:
+            Initializers.uniform(parameters.values(decoderWeight), bound: options.embeddingInitRange, rng: &rng)
+            parameters.values(decoderBias).update(repeating: 0)
+        }
     }
 
     /// Sizes the window workspaces for up to `maxSteps` steps of `batchSize` streams (forward does
@@ -149,7 +167,7 @@ public final class LanguageModel<Scalar: Real> {
         let n = t * b, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
         let l = config.layers, d = config.decoderInputSize
         embedded = AlignedBuffer(count: n * e)
-        embeddedMask = AlignedBuffer(count: config.dropout > 0 ? n * e : 0)
+        embeddedMask = AlignedBuffer(count: config.embeddingDropout > 0 ? n * e : 0)
         outputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
         outputMasks = (0..<l).map { _ in AlignedBuffer(count: config.dropout > 0 ? n * h : 0) }
         concatenated = (0..<l).map { k in AlignedBuffer(count: config.skip == .dense && k > 0 ? n * (e + h) : 0) }
@@ -189,21 +207,31 @@ public final class LanguageModel<Scalar: Real> {
         inputIDs = inputs
         targetIDs = targets
         let dropping = training && config.dropout > 0
-        trainingForward = dropping
+        droppedOutputs = dropping
+        droppedEmbedding = training && config.embeddingDropout > 0
         let n = t * b, e = config.embeddingSize, h = config.hiddenSize
         let embP = embedded.pointer.baseAddress!
         inputIDs.withUnsafeBufferPointer { ids in
             ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: e,
                                     ids: ids.baseAddress!, rows: n, into: embP)
         }
-        if dropping {
-            ModelKernels.dropoutMask(embeddedMask.pointer.baseAddress!, count: n * e, p: config.dropout, rng: &dropoutRNG)
+        if droppedEmbedding {
+            ModelKernels.dropoutMask(embeddedMask.pointer.baseAddress!, count: n * e, p: config.embeddingDropout,
+                                     rng: &dropoutRNG)
             Kernels.multiply(embP, by: embeddedMask.pointer.baseAddress!, count: n * e)
         }
+        fusedLastForward = fusesEmbeddingProjection && !droppedEmbedding
         for (k, layer) in layers.enumerated() {
             let input = layerInput(k, rows: n)
-            layer.forward(input: input, steps: t, h0: state.h[k].pointer.baseAddress!,
-                          c0: state.hasCell ? state.c[k].pointer.baseAddress! : nil)
+            let h0 = state.h[k].pointer.baseAddress!, c0 = state.hasCell ? state.c[k].pointer.baseAddress! : nil
+            if k == 0 && fusedLastForward {
+                inputIDs.withUnsafeBufferPointer { ids in
+                    layer.forward(table: parameters.values(encoderWeight).baseAddress!, tableRows: v, ids: ids,
+                                  steps: t, h0: h0, c0: c0)
+                }
+            } else {
+                layer.forward(input: input, steps: t, h0: h0, c0: c0)
+            }
             let out = outputs[k].pointer.baseAddress!
             if config.skip == .residual && k > 0 {
                 Kernels.sum(layer.output, input, into: out, count: n * h)
@@ -325,7 +353,7 @@ public final class LanguageModel<Scalar: Real> {
         let grads = stateGradient!
         for k in stride(from: config.layers - 1, through: 0, by: -1) {
             let layer = layers[k], dS = dOutputs[k].pointer.baseAddress!
-            if trainingForward { Kernels.multiply(dS, by: outputMasks[k].pointer.baseAddress!, count: n * h) }
+            if droppedOutputs { Kernels.multiply(dS, by: outputMasks[k].pointer.baseAddress!, count: n * h) }
             var observer: ((Int, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) -> Void)?
             if let recorder {
                 observer = { s, dh, dc in
@@ -335,21 +363,26 @@ public final class LanguageModel<Scalar: Real> {
                 }
             }
             layer.backward(outputGradient: dS, steps: t, finalHGradient: nil, finalCGradient: nil, observer: observer)
-            let dIn = layer.inputGradient
-            if k == 0 {
-                Kernels.add(dIn, srcStride: e, into: dEmb, dstStride: e, rows: n, cols: e)
+            if k == 0 && fusedLastForward {
+                Kernels.add(layer.tableGradient, srcStride: e, into: parameters.gradients(encoderWeight).baseAddress!,
+                            dstStride: e, rows: v, cols: e)
+            } else if k == 0 {
+                Kernels.add(layer.inputGradient, srcStride: e, into: dEmb, dstStride: e, rows: n, cols: e)
             } else if config.skip == .dense {
+                let dIn = layer.inputGradient
                 Kernels.add(dIn, srcStride: e + h, into: dEmb, dstStride: e, rows: n, cols: e)
                 Kernels.add(dIn + e, srcStride: e + h, into: dOutputs[k - 1].pointer.baseAddress!, dstStride: h, rows: n, cols: h)
             } else {
                 let below = dOutputs[k - 1].pointer.baseAddress!
-                Kernels.add(dIn, srcStride: h, into: below, dstStride: h, rows: n, cols: h)
+                Kernels.add(layer.inputGradient, srcStride: h, into: below, dstStride: h, rows: n, cols: h)
                 if config.skip == .residual { Kernels.add(dS, srcStride: h, into: below, dstStride: h, rows: n, cols: h) }
             }
             grads.h[k].pointer.baseAddress!.update(from: layer.initialHGradient, count: b * h)
             if grads.hasCell { grads.c[k].pointer.baseAddress!.update(from: layer.initialCGradient, count: b * h) }
         }
-        if trainingForward { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
+        if droppedEmbedding { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
+        // With layer 0 fused, only dense skips route gradient to the embedded rows.
+        if fusedLastForward && config.skip != .dense { return grads }
         inputIDs.withUnsafeBufferPointer { ids in
             ModelKernels.scatterAddRows(dEmb, cols: e, ids: ids.baseAddress!, rows: n,
                                         into: parameters.gradients(encoderWeight).baseAddress!)

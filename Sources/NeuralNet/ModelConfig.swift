@@ -1,31 +1,48 @@
+/// How the encoder (embedding) and decoder of a `LanguageModel` are initialized.
+public enum EncoderDecoderInit: String, Codable, Sendable, CaseIterable, Hashable {
+    /// PyTorch's module defaults: `nn.Embedding` weights N(0, 1); `nn.Linear` weight and bias
+    /// uniform in ±1/√D (D = decoder input width). What a model built from plain `nn` modules gets
+    /// (e.g. ../shared/bench/torch_time_to_quality.py).
+    case torch
+    /// word_language_model's `RNNModel.init_weights`: encoder and decoder weights uniform in
+    /// ±`embeddingInitRange`, decoder bias 0.
+    case wordLM = "word-lm"
+}
+
 /// How a `LanguageModel`'s parameters are initialized.
 ///
-/// Defaults follow PyTorch: recurrent weights and biases uniform in ±1/√H (nn.RNN/LSTM/GRU
-/// `reset_parameters`); encoder and decoder weights uniform in ±`embeddingInitRange` (0.1) and the
-/// decoder bias zero (word_language_model `RNNModel.init_weights`).
+/// Recurrent weights and biases follow PyTorch: uniform in ±1/√H (nn.RNN/LSTM/GRU
+/// `reset_parameters`). Encoder and decoder: see `EncoderDecoderInit` (default `.torch`).
 public struct InitializationOptions: Codable, Sendable, Equatable, Hashable {
     /// Replace each H×H gate block of every `weight_hh` with a random orthogonal matrix.
     public var orthogonalRecurrent: Bool
     /// LSTM only: when set, the forget-gate block of `bias_ih` is set to this value and that of
     /// `bias_hh` to 0, so the effective forget bias (their sum) equals it. Common value: 1.
     public var forgetGateBias: Double?
-    /// Bound of the uniform encoder/decoder weight initialization.
+    /// Encoder and decoder initialization.
+    public var encoderDecoder: EncoderDecoderInit
+    /// Bound of the uniform encoder/decoder weight initialization of `.wordLM`.
     public var embeddingInitRange: Double
 
     public init(orthogonalRecurrent: Bool = false, forgetGateBias: Double? = nil,
-                embeddingInitRange: Double = 0.1) {
+                encoderDecoder: EncoderDecoderInit = .torch, embeddingInitRange: Double = 0.1) {
         self.orthogonalRecurrent = orthogonalRecurrent
         self.forgetGateBias = forgetGateBias
+        self.encoderDecoder = encoderDecoder
         self.embeddingInitRange = embeddingInitRange
     }
 
-    private enum CodingKeys: String, CodingKey { case orthogonalRecurrent, forgetGateBias, embeddingInitRange }
+    private enum CodingKeys: String, CodingKey {
+        case orthogonalRecurrent, forgetGateBias, encoderDecoder, embeddingInitRange
+    }
 
-    /// Missing keys take their defaults.
+    /// Missing keys take their defaults, except `encoderDecoder`: configurations saved before it
+    /// existed used `.wordLM`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         orthogonalRecurrent = try c.decodeIfPresent(Bool.self, forKey: .orthogonalRecurrent) ?? false
         forgetGateBias = try c.decodeIfPresent(Double.self, forKey: .forgetGateBias)
+        encoderDecoder = try c.decodeIfPresent(EncoderDecoderInit.self, forKey: .encoderDecoder) ?? .wordLM
         embeddingInitRange = try c.decodeIfPresent(Double.self, forKey: .embeddingInitRange) ?? 0.1
     }
 }
@@ -48,13 +65,19 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
     public var layers: Int
     public var cell: CellKind
     public var skip: SkipMode
-    /// Inverted-dropout probability applied (in training only) to the embedding output and to every
-    /// layer's output (after the residual addition), i.e. between layers and before the decoder.
+    /// Inverted-dropout probability applied (in training only) to every layer's output (after the
+    /// residual addition), i.e. between layers and before the decoder (as nn.LSTM's `dropout` plus
+    /// word_language_model's dropout before the decoder).
     public var dropout: Double
+    /// Inverted-dropout probability applied (in training only) to the embedding output. 0 (char-rnn,
+    /// torch-rnn) by default; word_language_model uses the same value as `dropout`. A configuration
+    /// saved without this key (older checkpoints) had it equal to `dropout`.
+    public var embeddingDropout: Double
     public var initialization: InitializationOptions
 
     public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
                 cell: CellKind = .lstm, skip: SkipMode = .none, dropout: Double = 0,
+                embeddingDropout: Double = 0,
                 initialization: InitializationOptions = InitializationOptions()) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
@@ -63,11 +86,12 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
         self.cell = cell
         self.skip = skip
         self.dropout = dropout
+        self.embeddingDropout = embeddingDropout
         self.initialization = initialization
     }
 
     private enum CodingKeys: String, CodingKey {
-        case vocabularySize, embeddingSize, hiddenSize, layers, cell, skip, dropout, initialization
+        case vocabularySize, embeddingSize, hiddenSize, layers, cell, skip, dropout, embeddingDropout, initialization
     }
 
     public init(from decoder: Decoder) throws {
@@ -79,6 +103,7 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
         cell = try c.decode(CellKind.self, forKey: .cell)
         skip = try c.decodeIfPresent(SkipMode.self, forKey: .skip) ?? .none
         dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
+        embeddingDropout = try c.decodeIfPresent(Double.self, forKey: .embeddingDropout) ?? dropout
         initialization = try c.decodeIfPresent(InitializationOptions.self, forKey: .initialization)
             ?? InitializationOptions()
     }
@@ -98,6 +123,9 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
         if hiddenSize < 1 { return "hiddenSize must be at least 1 (got \(hiddenSize))" }
         if layers < 1 { return "layers must be at least 1 (got \(layers))" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
+        if !(embeddingDropout >= 0 && embeddingDropout < 1) {
+            return "embedding dropout must be in [0, 1) (got \(embeddingDropout))"
+        }
         if initialization.forgetGateBias != nil && cell != .lstm {
             return "forgetGateBias applies to LSTM only (cell is \(cell.rawValue))"
         }

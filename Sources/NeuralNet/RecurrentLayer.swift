@@ -56,6 +56,14 @@ public final class RecurrentLayer<Scalar: Real> {
     /// B×H each: running gradients of one step.
     private var dh = AlignedBuffer<Scalar>(count: 0), dc = AlignedBuffer<Scalar>(count: 0)
     private var dhCarry = AlignedBuffer<Scalar>(count: 0), dcCarry = AlignedBuffer<Scalar>(count: 0)
+    // Table-input mode (`forward(table:…)`): V×G·H projected table, V×G·H summed gate gradients per
+    // table row, V×In table gradient, and the ids of the last forward.
+    private var projectedTable = AlignedBuffer<Scalar>(count: 0)
+    private var tableGateGradient = AlignedBuffer<Scalar>(count: 0)
+    private var dTable = AlignedBuffer<Scalar>(count: 0)
+    private var tableIDs: [Int32] = []
+    /// The table and its row count when the last forward read its input rows from a table.
+    private var tableOfLastForward: (pointer: UnsafePointer<Scalar>, rows: Int)?
     /// W_hhᵀ (H×G·H) packed for the per-step products h_{t−1}·W_hhᵀ of forward; repacked at every
     /// forward because the weights change between windows.
     private let packedForward = PackedMatrix<Scalar>()
@@ -114,23 +122,66 @@ public final class RecurrentLayer<Scalar: Real> {
         input: UnsafePointer<Scalar>, steps t: Int, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?
     ) {
         precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
-        let b = batchSize, h = hiddenSize, g = gateWidth, n = t * b
+        let n = t * batchSize, g = gateWidth
         let w = W
-        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
+        let gxP = gx.pointer.baseAddress!
         inputOfLastForward = input
-        Kernels.copy(h0, srcStride: h, into: hsP, dstStride: h, rows: b, cols: h)
+        tableOfLastForward = nil
         // Input projection of all steps: gx = X·W_ihᵀ + biases (one GEMM).
-        if cell == .gru {
-            Kernels.broadcastRows(w.bih, into: gxP, rows: n, cols: g)
-        } else {
-            Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: n, cols: g)
-        }
+        broadcastInputBiases(into: gxP, rows: n)
         ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
                     lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
+        runRecurrence(steps: t, h0: h0, c0: c0)
+    }
+
+    /// Like `forward(input:…)` for an input whose row r is row `ids[r]` of `table` (V×In, e.g. an
+    /// embedding matrix; `ids` holds T·B entries in 0..<V). The input projection becomes a lookup in
+    /// table·W_ihᵀ + biases (V×G·H, one small GEMM) instead of a T·B-row GEMM, and backward leaves
+    /// ∂L/∂table in `tableGradient` (V×In) instead of ∂L/∂input. Same results up to rounding.
+    /// `table` must stay unchanged until backward.
+    public func forward(
+        table: UnsafePointer<Scalar>, tableRows v: Int, ids: UnsafeBufferPointer<Int32>, steps t: Int,
+        h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?
+    ) {
+        precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
+        let n = t * batchSize, g = gateWidth
+        precondition(ids.count == n && ids.allSatisfy { $0 >= 0 && Int($0) < v }, "table ids")
+        if projectedTable.count != v * g {
+            projectedTable = AlignedBuffer(count: v * g)
+            tableGateGradient = AlignedBuffer(count: v * g)
+            dTable = AlignedBuffer(count: v * inputSize)
+        }
+        let proj = projectedTable.pointer.baseAddress!
+        broadcastInputBiases(into: proj, rows: v)
+        Scalar.gemm(transA: false, transB: true, m: v, n: g, k: inputSize, alpha: 1, a: table, lda: inputSize,
+                    b: W.ih, ldb: inputSize, beta: 1, c: proj, ldc: g)
+        ModelKernels.gatherRows(table: proj, cols: g, ids: ids.baseAddress!, rows: n, into: gx.pointer.baseAddress!)
+        tableIDs.removeAll(keepingCapacity: true)
+        tableIDs.append(contentsOf: ids)
+        inputOfLastForward = nil
+        tableOfLastForward = (table, v)
+        runRecurrence(steps: t, h0: h0, c0: c0)
+    }
+
+    /// Fills `rows` rows of G·H with the biases that belong to the input side: b_ih + b_hh, or only
+    /// b_ih for GRU (whose b_hn sits inside r∘(·)).
+    private func broadcastInputBiases(into matrix: UnsafeMutablePointer<Scalar>, rows: Int) {
+        let w = W
+        if cell == .gru {
+            Kernels.broadcastRows(w.bih, into: matrix, rows: rows, cols: gateWidth)
+        } else {
+            Kernels.broadcastRowSum(w.bih, w.bhh, into: matrix, rows: rows, cols: gateWidth)
+        }
+    }
+
+    /// The recurrence of forward once gx holds the input projection of every step.
+    private func runRecurrence(steps t: Int, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?) {
+        let b = batchSize, h = hiddenSize, g = gateWidth
+        Kernels.copy(h0, srcStride: h, into: hs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
         if cell == .lstm {
             Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
         }
-        packedForward.pack(w.hh, ld: h, transposed: true, k: h, n: g)
+        packedForward.pack(W.hh, ld: h, transposed: true, k: h, n: g)
         forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0, gemmThreads: $1) }
     }
 
@@ -223,7 +274,8 @@ public final class RecurrentLayer<Scalar: Real> {
     /// - `observer`: called once per step, from t = T−1 down to 0, with the total ∂L/∂h_t and (LSTM)
     ///   ∂L/∂c_t, both B×H.
     ///
-    /// Adds into the four parameter gradients; leaves ∂L/∂input in `inputGradient` (T·B×In) and
+    /// Adds into the four parameter gradients; leaves ∂L/∂input in `inputGradient` (T·B×In; after a
+    /// table forward, ∂L/∂table in `tableGradient` instead) and
     /// ∂L/∂h_0, ∂L/∂c_0 in `initialHGradient`/`initialCGradient` (B×H).
     public func backward(
         outputGradient: UnsafePointer<Scalar>, steps t: Int,
@@ -248,12 +300,26 @@ public final class RecurrentLayer<Scalar: Real> {
         // equals the input-side one except for GRU.
         let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
-                    b: inputOfLastForward!, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
                     b: hsP, ldb: h, beta: 1, c: gHH, ldc: h)
         Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!)
         Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!)
+        if let (table, v) = tableOfLastForward {
+            // Input rows are table rows: sum the gate gradients per table row (S, V×G·H); then
+            // ∂W_ih += Sᵀ·table and ∂table = S·W_ih.
+            let sums = tableGateGradient.pointer.baseAddress!
+            sums.update(repeating: 0, count: v * g)
+            tableIDs.withUnsafeBufferPointer { ids in
+                ModelKernels.scatterAddRows(dGxP, cols: g, ids: ids.baseAddress!, rows: n, into: sums)
+            }
+            Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: v, alpha: 1, a: sums, lda: g,
+                        b: table, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
+            Scalar.gemm(transA: false, transB: false, m: v, n: inputSize, k: g, alpha: 1, a: sums, lda: g,
+                        b: w.ih, ldb: inputSize, beta: 0, c: dTable.pointer.baseAddress!, ldc: inputSize)
+            return
+        }
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
+                    b: inputOfLastForward!, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
         ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
                     b: w.ih, ldb: inputSize, beta: 0, c: dInput.pointer.baseAddress!, ldc: inputSize)
     }
@@ -310,7 +376,10 @@ public final class RecurrentLayer<Scalar: Real> {
     /// until backward: it is needed for ∂L/∂W_ih).
     var inputOfLastForward: UnsafePointer<Scalar>?
 
-    /// ∂L/∂input after backward: T·B×In.
+    /// ∂L/∂table after a backward through `forward(table:…)`: V×In.
+    public var tableGradient: UnsafePointer<Scalar> { UnsafePointer(dTable.pointer.baseAddress!) }
+
+    /// ∂L/∂input after backward through `forward(input:…)`: T·B×In.
     public var inputGradient: UnsafePointer<Scalar> { UnsafePointer(dInput.pointer.baseAddress!) }
     /// ∂L/∂h_0 after backward: B×H.
     public var initialHGradient: UnsafePointer<Scalar> { UnsafePointer(dhCarry.pointer.baseAddress!) }

@@ -20,7 +20,10 @@ public enum ParallelGemm {
         alpha: S, a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int,
         beta: S, c: UnsafeMutablePointer<S>, ldc: Int
     ) {
-        let pieces = min(threads, max(1, m * n * k / minimumWorkPerThread))
+        // One row (a matrix–vector product) is bound by reading B, not by arithmetic: splitting
+        // it pays from a smaller size on.
+        let work = m == 1 ? n * k * 4 : m * n * k
+        let pieces = min(threads, max(1, work / minimumWorkPerThread))
         if pieces < 2 {
             S.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

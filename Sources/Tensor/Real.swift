@@ -53,6 +53,14 @@ extension Float: Real {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if m == 1 && n * k >= 1 << 19 {
+            // One row against a large B (generation with one stream, H ≥ 512): a matrix–vector
+            // product, which BLAS runs straight from B's storage instead of packing B as gemm
+            // does (measured 1.5× faster sampling at H = 512, slower at H ≤ 256).
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                        alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeFlag(transA), transposeFlag(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))
@@ -108,6 +116,14 @@ extension Double: Real {
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if m == 1 && n * k >= 1 << 19 {
+            // One row against a large B (generation with one stream, H ≥ 512): a matrix–vector
+            // product, which BLAS runs straight from B's storage instead of packing B as gemm
+            // does (measured 1.5× faster sampling at H = 512, slower at H ≤ 256).
+            cblas_dgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                        alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_dgemm(CblasRowMajor, transposeFlag(transA), transposeFlag(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))

@@ -11,7 +11,7 @@ import TextCorpus
 
     static func model(seed: UInt64 = 3) -> LanguageModel<Float> {
         let config = ModelConfig(vocabularySize: vocabulary.count, embeddingSize: 4, hiddenSize: 6, layers: 1, cell: .lstm,
-                                 initialization: InitializationOptions(embeddingInitRange: 1.5))
+                                 initialization: InitializationOptions(encoderDecoder: .wordLM, embeddingInitRange: 1.5))
         return LanguageModel<Float>(config: config, seed: seed)
     }
 

@@ -12,7 +12,12 @@ import Tensor
         #expect(try JSONDecoder().decode(ModelConfig.self, from: data) == config)
         let minimal = #"{"vocabularySize":5,"embeddingSize":3,"hiddenSize":4,"layers":1,"cell":"lstm"}"#
         let decoded = try JSONDecoder().decode(ModelConfig.self, from: Data(minimal.utf8))
-        #expect(decoded.skip == .none && decoded.dropout == 0 && decoded.initialization == InitializationOptions())
+        #expect(decoded.skip == .none && decoded.dropout == 0 && decoded.embeddingDropout == 0
+                && decoded.initialization == InitializationOptions())
+        // Configurations saved before embeddingDropout existed dropped the embedding at `dropout`.
+        let older = #"{"vocabularySize":5,"embeddingSize":3,"hiddenSize":4,"layers":1,"cell":"lstm","dropout":0.3}"#
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(older.utf8)).embeddingDropout == 0.3)
+        #expect(ModelConfig(vocabularySize: 5, embeddingSize: 3, hiddenSize: 4, layers: 1, embeddingDropout: 1).validationError != nil)
         #expect(ModelConfig(vocabularySize: 5, embeddingSize: 3, hiddenSize: 4, layers: 1, dropout: 1).validationError != nil)
         #expect(decoded.validationError == nil)
     }
@@ -39,9 +44,18 @@ import Tensor
         for slot in p.layout.slots where slot.name.hasPrefix("rnn.") {
             #expect(p.values(slot).allSatisfy { abs($0) <= bound })
         }
-        #expect(p.values(model.encoderWeight).allSatisfy { abs($0) <= 0.1 })
-        #expect(p.values(model.decoderWeight).allSatisfy { abs($0) <= 0.1 })
-        #expect(p.values(model.decoderBias).allSatisfy { $0 == 0 })
+        // Default (.torch): embedding N(0, 1), so some |value| > 1 among 30 draws is near certain
+        // (P(all ≤ 1) = 0.68^30 ≈ 1e-5); decoder weight and bias uniform in ±1/√H.
+        let emb = p.values(model.encoderWeight)
+        #expect(emb.contains { abs($0) > 1 } && emb.allSatisfy { abs($0) < 6 })
+        #expect(p.values(model.decoderWeight).allSatisfy { abs($0) <= bound })
+        #expect(p.values(model.decoderBias).allSatisfy { abs($0) <= bound } && p.values(model.decoderBias).contains { $0 != 0 })
+        var wordLM = config
+        wordLM.initialization.encoderDecoder = .wordLM
+        let w = LanguageModel<Double>(config: wordLM, seed: 1).parameters
+        #expect(w.values(model.encoderWeight).allSatisfy { abs($0) <= 0.1 })
+        #expect(w.values(model.decoderWeight).allSatisfy { abs($0) <= 0.1 })
+        #expect(w.values(model.decoderBias).allSatisfy { $0 == 0 })
         #expect(LanguageModel<Double>(config: config, seed: 1).parameters.values.array == p.values.array)
         #expect(LanguageModel<Double>(config: config, seed: 2).parameters.values.array != p.values.array)
 

@@ -21,8 +21,8 @@ import Tensor
     @Test(arguments: cases)
     func modelGradientsMatchFiniteDifferences(_ c: Case) {
         let config = ModelConfig(vocabularySize: 7, embeddingSize: 5, hiddenSize: 4, layers: 3, cell: c.cell,
-                                 skip: c.skip, dropout: c.dropout,
-                                 initialization: InitializationOptions(embeddingInitRange: 0.5))
+                                 skip: c.skip, dropout: c.dropout, embeddingDropout: c.dropout,
+                                 initialization: InitializationOptions(encoderDecoder: .wordLM, embeddingInitRange: 0.5))
         let model = LanguageModel<Double>(config: config, seed: 3)
         let t = 3, b = 2
         let inputs = randomIDs(t * b, below: 7, seed: 1), targets = randomIDs(t * b, below: 7, seed: 2)

@@ -8,7 +8,7 @@ import Tensor
     static let configs: [ModelConfig] = CellKind.allCases.flatMap { cell in
         SkipMode.allCases.map { skip in
             ModelConfig(vocabularySize: 11, embeddingSize: 6, hiddenSize: 5, layers: 3, cell: cell, skip: skip,
-                        initialization: InitializationOptions(embeddingInitRange: 0.5))
+                        initialization: InitializationOptions(encoderDecoder: .wordLM, embeddingInitRange: 0.5))
         }
     }
 

@@ -220,7 +220,9 @@ public struct VanishingExperiment {
         training.seed = options.seed
         training.threads = options.threads
         let model = ModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: options.embedding,
-                                hiddenSize: options.hidden, layers: arm.layers, cell: arm.cell, skip: arm.skip, dropout: 0)
+                                hiddenSize: options.hidden, layers: arm.layers, cell: arm.cell, skip: arm.skip, dropout: 0,
+                                // The initialization the published table was measured with.
+                                initialization: InitializationOptions(encoderDecoder: .wordLM))
         let trainer = try Trainer(run: RunDirectory(directory), corpus: corpus, paths: options.corpus, model: model,
                                   training: training, resume: false)
         var clipped = 0, above = 0, maxNorm = 0.0

@@ -133,7 +133,11 @@ public final class Trainer {
             guard previous.vocabulary == corpus.vocabulary else {
                 throw TrainingError.resumeMismatch("the corpus gives a different vocabulary (\(corpus.vocabulary.count) units) than the checkpoint (\(previous.vocabulary.count))")
             }
-            guard old.model == modelConfig else {
+            // Initialization options do not matter once weights exist (and older checkpoints
+            // predate some of them), so they are not compared.
+            var oldModel = old.model
+            oldModel.initialization = modelConfig.initialization
+            guard oldModel == modelConfig else {
                 throw TrainingError.resumeMismatch("the architecture differs from the checkpoint's (\(Self.describe(old.model)) vs \(Self.describe(modelConfig)))")
             }
             guard old.training.batchSize == training.batchSize, old.training.bptt == training.bptt else {
@@ -178,7 +182,8 @@ public final class Trainer {
     }
 
     static func describe(_ config: ModelConfig) -> String {
-        "\(config.cell.rawValue) \(config.layers)×\(config.hiddenSize), E=\(config.embeddingSize), skip \(config.skip.rawValue), V=\(config.vocabularySize)"
+        "\(config.cell.rawValue) \(config.layers)×\(config.hiddenSize), E=\(config.embeddingSize), skip \(config.skip.rawValue), "
+            + "dropout \(config.dropout)/embedding \(config.embeddingDropout), V=\(config.vocabularySize)"
     }
 
     var training: TrainingOptions { configuration.training }
