@@ -11,9 +11,8 @@ import Tensor
 /// - eval: forward only with carried state; B·T / median window time.
 /// - sample: one stream, one character at a time, multinomial sampling from the softmax.
 /// The corpus is read as raw bytes, one id per distinct byte (for ASCII text such as
-/// tinyshakespeare this is the same vocabulary as PyTorch's code points). The optimizer here is a
-/// minimal private fused clip+Adam (PyTorch semantics), because the optimizer module is built
-/// elsewhere; it costs one pass over the parameters, like PyTorch's.
+/// tinyshakespeare this is the same vocabulary as PyTorch's code points). The step uses the same
+/// `Optimizer` (Adam) and global-norm clipping as `charrnn train`.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -66,7 +65,8 @@ struct BenchCommand: ParsableCommand {
         let model = LanguageModel<Float>(config: config, seed: 0)
         model.reserve(maxSteps: bptt, batchSize: batch)
         model.threads = threads
-        let optimizer = BenchAdam(count: model.parameters.values.count, learningRate: 2e-3)
+        let optimizer = try Optimizer<Float>(config: .adam(learningRate: 2e-3), layout: model.parameters.layout,
+                                             clipping: GradientClipping(maxNorm: 5))
 
         // Streams as in torch_charlstm.py: stream b is ids[b·n ..< (b+1)·n].
         let n = (ids.count - 1) / batch
@@ -93,7 +93,7 @@ struct BenchCommand: ParsableCommand {
             model.parameters.zeroGradients()
             lastLoss = model.forward(inputs: inputs, targets: targets, batchSize: batch, state: state, training: true)
             model.backward()
-            optimizer.clipAndStep(model.parameters, maxNorm: 5)
+            _ = optimizer.step(model.parameters)
             if step >= warmup { trainTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
         }
         let evalState = RecurrentState<Float>(config: config, batchSize: batch)
@@ -127,12 +127,14 @@ struct BenchCommand: ParsableCommand {
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let chars = Double(batch * bptt)
         let trainRate = chars / median(trainTimes), evalRate = chars / median(evalTimes)
-        // GEMM work per window: forward 2·T·B·(In·G·H + H·G·H) per layer + 2·T·B·D·V for the
-        // decoder; backward does twice the forward's GEMM work.
+        // GEMM work per window as executed: forward 2·T·B·(In·G·H + H·G·H) per layer + 2·T·B·D·V
+        // for the decoder, except that layer 0 reads the embedding table (no dropout here), so its
+        // input projection is a V-row product; backward does twice the forward's GEMM work.
         var forwardFlops = 0.0
         for k in 0..<layers {
             let g = Double(cellKind.gateCount * hidden)
-            forwardFlops += 2 * chars * (Double(config.inputSize(ofLayer: k)) * g + Double(hidden) * g)
+            let inputRows = k == 0 ? Double(vocab) : chars
+            forwardFlops += 2 * inputRows * Double(config.inputSize(ofLayer: k)) * g + 2 * chars * Double(hidden) * g
         }
         forwardFlops += 2 * chars * Double(config.decoderInputSize * vocab)
         var usage = rusage()
@@ -152,37 +154,6 @@ struct BenchCommand: ParsableCommand {
             print("{" + result.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
             print(result.map { "\($0.0)=\($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: " "))
-        }
-    }
-}
-
-/// Minimal fused global-norm clip + Adam (PyTorch semantics: clip_grad_norm_ scales gradients by
-/// maxNorm / (norm + 1e-6) when norm > maxNorm; Adam with bias correction, β = (0.9, 0.999),
-/// ε = 1e-8 added to √v̂). Private to the benchmark.
-private final class BenchAdam {
-    let m: AlignedBuffer<Float>, v: AlignedBuffer<Float>
-    let learningRate: Float
-    var step = 0
-
-    init(count: Int, learningRate: Float) {
-        m = AlignedBuffer(count: count); v = AlignedBuffer(count: count)
-        self.learningRate = learningRate
-    }
-
-    func clipAndStep(_ parameters: ParameterSet<Float>, maxNorm: Double) {
-        let g = parameters.gradients.pointer, p = parameters.values.pointer
-        let norm = Kernels.sumOfSquares(g.baseAddress!, count: g.count).squareRoot()
-        let scale: Float = norm > maxNorm ? Float(maxNorm / (norm + 1e-6)) : 1
-        step += 1
-        let b1: Float = 0.9, b2: Float = 0.999
-        let c1 = 1 - Float(Foundation.pow(0.9, Double(step))), c2 = 1 - Float(Foundation.pow(0.999, Double(step)))
-        let stepSize = learningRate / c1, rootC2 = c2.squareRoot()
-        let mp = m.pointer, vp = v.pointer
-        for i in 0..<p.count {
-            let gi = g[i] * scale
-            mp[i] = b1 * mp[i] + (1 - b1) * gi
-            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-            p[i] -= stepSize * mp[i] / (vp[i].squareRoot() / rootC2 + 1e-8)
         }
     }
 }

@@ -62,6 +62,8 @@ struct TrainCommand: ParsableCommand {
 
     // Evaluation and output
     @Option(help: "Evaluate the validation split every N steps (0: only at the end).") var evalEvery: Int = 200
+    @Option(help: "Score the validation split as N parallel streams (fewer: closer to the exact figure).")
+    var valBatch: Int = 10
     @Option(help: "Save OUT/latest every N steps (0: only at the end).") var checkpointEvery: Int = 200
     @Option(help: "Log a train record to metrics.jsonl every N steps.") var logEvery: Int = 1
     @Option(help: "Output (run) directory.") var out: String = "runs/charrnn"
@@ -103,6 +105,7 @@ struct TrainCommand: ParsableCommand {
         training.validationFraction = corpusOptions.validationFraction
         training.testFraction = corpusOptions.testFraction
         training.evalEvery = evalEvery
+        training.validationBatchSize = valBatch
         training.checkpointEvery = checkpointEvery
         training.logEvery = logEvery
         training.seed = seed

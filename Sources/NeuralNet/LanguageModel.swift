@@ -236,23 +236,33 @@ public final class LanguageModel<Scalar: Real> {
             if config.skip == .residual && k > 0 {
                 Kernels.sum(layer.output, input, into: out, count: n * h)
             } else {
-                out.update(from: layer.output, count: n * h)
+                Kernels.copy(layer.output, into: out, count: n * h)
             }
             if dropping {
                 ModelKernels.dropoutMask(outputMasks[k].pointer.baseAddress!, count: n * h, p: config.dropout, rng: &dropoutRNG)
                 Kernels.multiply(out, by: outputMasks[k].pointer.baseAddress!, count: n * h)
             }
-            state.h[k].pointer.baseAddress!.update(from: layer.finalH(steps: t), count: b * h)
-            if state.hasCell { state.c[k].pointer.baseAddress!.update(from: layer.finalC(steps: t), count: b * h) }
+            Kernels.copy(layer.finalH(steps: t), into: state.h[k].pointer.baseAddress!, count: b * h)
+            if state.hasCell { Kernels.copy(layer.finalC(steps: t), into: state.c[k].pointer.baseAddress!, count: b * h) }
         }
         let decIn = decoderInputPointer(rows: n)
         let logitsP = logitBuffer.pointer.baseAddress!
         decode(decIn, rows: n, into: logitsP)
-        let total = targetIDs.withUnsafeBufferPointer { tg in
-            Kernels.softmaxCrossEntropy(logits: logitsP, rows: n, cols: v, targets: tg.baseAddress!,
-                                        logSumExp: logSumExps.pointer.baseAddress!)
+        // Rows in fixed chunks; the chunks' sums are added in chunk order (thread-count independent).
+        let chunks = ParallelChunks.count(extent: n, itemCost: v)
+        var partial = (0.0, 0.0)
+        withUnsafeMutableBytes(of: &partial) { raw in
+            let sums = raw.bindMemory(to: Double.self)
+            targetIDs.withUnsafeBufferPointer { tg in
+                let tgP = tg.baseAddress!, lse = logSumExps.pointer.baseAddress!
+                ParallelChunks.run(extent: n, chunks: chunks, threads: threads) { i, r in
+                    sums[i] = Kernels.softmaxCrossEntropy(
+                        logits: logitsP + r.lowerBound * v, rows: r.count, cols: v, targets: tgP + r.lowerBound,
+                        logSumExp: lse + r.lowerBound)
+                }
+            }
         }
-        return total / Double(n)
+        return (partial.0 + partial.1) / Double(n)
     }
 
     /// The input of layer `k` for the current window (builds the dense concatenation).
@@ -278,7 +288,10 @@ public final class LanguageModel<Scalar: Real> {
     /// logits (n×V) = input (n×D) · decoder.weightᵀ + decoder.bias.
     private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
         let v = config.vocabularySize, d = config.decoderInputSize
-        Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v)
+        let bias = parameters.values(decoderBias).baseAddress!
+        ParallelChunks.run(extent: n, chunks: ParallelChunks.count(extent: n, itemCost: v), threads: threads) { _, r in
+            Kernels.broadcastRows(bias, into: logits + r.lowerBound * v, rows: r.count, cols: v)
+        }
         ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 1, c: logits, ldc: v)
     }
@@ -317,11 +330,15 @@ public final class LanguageModel<Scalar: Real> {
         targetIDs.withUnsafeBufferPointer { tg in
             switch scope {
             case .allSteps:
-                Kernels.softmaxCrossEntropyBackward(
-                    logits: logitBuffer.pointer.baseAddress!, rows: n, cols: v, targets: tg.baseAddress!,
-                    logSumExp: logSumExps.pointer.baseAddress!, scale: 1 / Scalar(n), grad: dLog)
+                let logitsP = logitBuffer.pointer.baseAddress!, lse = logSumExps.pointer.baseAddress!
+                let tgP = tg.baseAddress!
+                ParallelChunks.run(extent: n, chunks: ParallelChunks.count(extent: n, itemCost: v), threads: threads) { _, r in
+                    Kernels.softmaxCrossEntropyBackward(
+                        logits: logitsP + r.lowerBound * v, rows: r.count, cols: v, targets: tgP + r.lowerBound,
+                        logSumExp: lse + r.lowerBound, scale: 1 / Scalar(n), grad: dLog + r.lowerBound * v)
+                }
             case .lastStep:
-                dLog.update(repeating: 0, count: (n - b) * v)
+                Kernels.fill(dLog, count: (n - b) * v)
                 let first = n - b
                 Kernels.softmaxCrossEntropyBackward(
                     logits: logitBuffer.pointer.baseAddress! + first * v, rows: b, cols: v,
@@ -333,7 +350,10 @@ public final class LanguageModel<Scalar: Real> {
         let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : outputs[config.layers - 1].pointer.baseAddress!
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
                     beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
-        Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!)
+        let dBias = parameters.gradients(decoderBias).baseAddress!
+        ParallelChunks.run(extent: v, chunks: ParallelChunks.count(extent: v, itemCost: n), threads: threads) { _, c in
+            Kernels.addColumnSums(dLog + c.lowerBound, rows: n, cols: c.count, stride: v, into: dBias + c.lowerBound)
+        }
         let dDec = dDecoderInput.pointer.baseAddress!
         ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, alpha: 1, a: dLog, lda: v,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 0, c: dDec, ldc: d)
@@ -342,13 +362,13 @@ public final class LanguageModel<Scalar: Real> {
             if config.skip == .dense {
                 Kernels.copy(dDec + k * h, srcStride: d, into: dOut, dstStride: h, rows: n, cols: h)
             } else if k == config.layers - 1 {
-                dOut.update(from: dDec, count: n * h)
+                Kernels.copy(dDec, into: dOut, count: n * h)
             } else {
-                dOut.update(repeating: 0, count: n * h)
+                Kernels.fill(dOut, count: n * h)
             }
         }
         let dEmb = dEmbedded.pointer.baseAddress!
-        dEmb.update(repeating: 0, count: n * e)
+        Kernels.fill(dEmb, count: n * e)
         recorder?.start(layers: config.layers, steps: t, hasCell: config.cell == .lstm)
         let grads = stateGradient!
         for k in stride(from: config.layers - 1, through: 0, by: -1) {
@@ -377,8 +397,8 @@ public final class LanguageModel<Scalar: Real> {
                 Kernels.add(layer.inputGradient, srcStride: h, into: below, dstStride: h, rows: n, cols: h)
                 if config.skip == .residual { Kernels.add(dS, srcStride: h, into: below, dstStride: h, rows: n, cols: h) }
             }
-            grads.h[k].pointer.baseAddress!.update(from: layer.initialHGradient, count: b * h)
-            if grads.hasCell { grads.c[k].pointer.baseAddress!.update(from: layer.initialCGradient, count: b * h) }
+            Kernels.copy(layer.initialHGradient, into: grads.h[k].pointer.baseAddress!, count: b * h)
+            if grads.hasCell { Kernels.copy(layer.initialCGradient, into: grads.c[k].pointer.baseAddress!, count: b * h) }
         }
         if droppedEmbedding { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
         // With layer 0 fused, only dense skips route gradient to the embedded rows.
@@ -428,7 +448,7 @@ public final class LanguageModel<Scalar: Real> {
             if config.skip == .residual && k > 0 {
                 Kernels.sum(hk, input, into: out, count: b * h)
             } else {
-                out.update(from: hk, count: b * h)
+                Kernels.copy(hk, into: out, count: b * h)
             }
         }
         var decIn = stepOutputs[config.layers - 1].pointer.baseAddress!

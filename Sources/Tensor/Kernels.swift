@@ -19,11 +19,23 @@ public enum Kernels {
         S._broadcastRowSum(a, b, into: matrix, rows: rows, cols: cols)
     }
 
-    /// `sums[j] += Σ_r matrix[r, j]` for a rows×cols matrix with stride `cols`.
+    /// `sums[j] += Σ_r matrix[r, j]` for a rows×cols matrix with row stride `stride` (default `cols`).
     public static func addColumnSums<S: Real>(
-        _ matrix: UnsafePointer<S>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<S>
+        _ matrix: UnsafePointer<S>, rows: Int, cols: Int, stride: Int? = nil, into sums: UnsafeMutablePointer<S>
     ) {
-        S._addColumnSums(matrix, rows: rows, cols: cols, into: sums)
+        S._addColumnSums(matrix, rows: rows, cols: cols, stride: stride ?? cols, into: sums)
+    }
+
+    /// Sets `count` elements to `value` (0 by default). Use this and `copy` rather than the
+    /// pointer's own `update` in generic code: those copy element by element through value
+    /// witnesses when the caller is not specialized.
+    public static func fill<S: Real>(_ x: UnsafeMutablePointer<S>, count: Int, value: S = 0) {
+        S._fill(x, count: count, value: value)
+    }
+
+    /// Copies `count` contiguous elements.
+    public static func copy<S: Real>(_ src: UnsafePointer<S>, into dst: UnsafeMutablePointer<S>, count: Int) {
+        S._copy(src, srcStride: count, into: dst, dstStride: count, rows: 1, cols: count)
     }
 
     /// Copies a rows×cols block: `dst[r, j] = src[r, j]` with row strides `srcStride`, `dstStride`.

@@ -6,7 +6,7 @@
 public protocol RealKernels {
     static func _broadcastRows(_ row: UnsafePointer<Self>, into matrix: UnsafeMutablePointer<Self>, rows: Int, cols: Int)
     static func _broadcastRowSum(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, into matrix: UnsafeMutablePointer<Self>, rows: Int, cols: Int)
-    static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Self>)
+    static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, stride: Int, into sums: UnsafeMutablePointer<Self>)
     static func _copy(_ src: UnsafePointer<Self>, srcStride: Int, into dst: UnsafeMutablePointer<Self>, dstStride: Int, rows: Int, cols: Int)
     static func _add(_ src: UnsafePointer<Self>, srcStride: Int, into dst: UnsafeMutablePointer<Self>, dstStride: Int, rows: Int, cols: Int)
     static func _sum(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, into out: UnsafeMutablePointer<Self>, count: Int)
@@ -15,6 +15,7 @@ public protocol RealKernels {
     static func _softmaxCrossEntropy(logits: UnsafePointer<Self>, rows: Int, cols: Int, targets: UnsafePointer<Int32>, logSumExp: UnsafeMutablePointer<Self>) -> Double
     static func _softmaxCrossEntropyBackward(logits: UnsafePointer<Self>, rows: Int, cols: Int, targets: UnsafePointer<Int32>, logSumExp: UnsafePointer<Self>, scale: Self, grad: UnsafeMutablePointer<Self>)
     static func _exp(_ x: UnsafeMutablePointer<Self>, count: Int)
+    static func _fill(_ x: UnsafeMutablePointer<Self>, count: Int, value: Self)
     static func _tanh(_ x: UnsafeMutablePointer<Self>, count: Int)
     static func _lstmForward(batch: Int, hidden h: Int, gates: UnsafeMutablePointer<Self>, cPrev: UnsafePointer<Self>, c: UnsafeMutablePointer<Self>, tanhC: UnsafeMutablePointer<Self>, hOut: UnsafeMutablePointer<Self>)
     static func _lstmBackward(batch: Int, hidden h: Int, dOut: UnsafePointer<Self>, dhCarry: UnsafePointer<Self>, dcCarry: UnsafeMutablePointer<Self>, gates: UnsafePointer<Self>, cPrev: UnsafePointer<Self>, tanhC: UnsafePointer<Self>, dGates: UnsafeMutablePointer<Self>, dh: UnsafeMutablePointer<Self>, dc: UnsafeMutablePointer<Self>)
@@ -43,9 +44,10 @@ extension Real {
         }
     }
 
-    public static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Self>) {
+    public static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, stride: Int,
+                                      into sums: UnsafeMutablePointer<Self>) {
         for r in 0..<rows {
-            let row = matrix + r * cols
+            let row = matrix + r * stride
             for j in 0..<cols { sums[j] += row[j] }
         }
     }
@@ -113,6 +115,10 @@ extension Real {
             for j in 0..<cols { out[j] = scale * kernelExp(row[j] - lse) }
             out[Int(targets[r])] -= scale
         }
+    }
+
+    public static func _fill(_ x: UnsafeMutablePointer<Self>, count: Int, value: Self) {
+        for i in 0..<count { x[i] = value }
     }
 
     public static func _exp(_ x: UnsafeMutablePointer<Self>, count: Int) {

@@ -209,10 +209,11 @@ public final class Trainer {
         var stopReason = "max-steps"
         var savedStep = resumedFromStep ?? -1
         var evaluatedStep = resumedFromStep ?? 0
-        // A validation split shorter than B + 1 units is evaluated with fewer streams; with fewer
-        // than 2 units (or --val-fraction 0) there is nothing to evaluate and no best/ checkpoint.
+        // A validation split shorter than streams + 1 units is evaluated with fewer streams; with
+        // fewer than 2 units (or --val-fraction 0) there is nothing to evaluate and no best/ checkpoint.
+        let validationStreams = training.validationBatchSize ?? training.batchSize
         let validationStream = corpus.validation.count >= 2
-            ? try BatchStream(ids: corpus.validation, batchSize: min(training.batchSize, corpus.validation.count - 1),
+            ? try BatchStream(ids: corpus.validation, batchSize: min(validationStreams, corpus.validation.count - 1),
                               sequenceLength: training.bptt, requireFullWindow: false) : nil
 
         func seconds(_ duration: Duration) -> Double {

@@ -22,6 +22,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var testFraction: Double = 0.05
     /// Evaluate on the whole validation split every this many steps (0: only at the end).
     public var evalEvery: Int = 200
+    /// Streams the validation split is scored as (nil: `batchSize`, what runs before this option
+    /// did). Fewer streams mean fewer starts from a zero state, so a figure closer to the exact
+    /// single-stream one (`charrnn eval --batch 1`); `charrnn train` uses 10, as PyTorch's reference.
+    public var validationBatchSize: Int? = nil
     /// Save `latest/` every this many steps (0: only at the end and on stop).
     public var checkpointEvery: Int = 200
     /// Append a train record to metrics.jsonl every this many steps.
@@ -44,6 +48,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let maxSteps, maxSteps < 1 { return "--max-steps must be at least 1 (got \(maxSteps))" }
         if let timeLimit, !(timeLimit > 0) { return "--time-limit must be positive (got \(timeLimit))" }
         if evalEvery < 0 { return "--eval-every must be ≥ 0 (got \(evalEvery))" }
+        if let validationBatchSize, validationBatchSize < 1 {
+            return "--val-batch must be at least 1 (got \(validationBatchSize))"
+        }
         if checkpointEvery < 0 { return "--checkpoint-every must be ≥ 0 (got \(checkpointEvery))" }
         if logEvery < 1 { return "--log-every must be at least 1 (got \(logEvery))" }
         if threads < 1 { return "--threads must be at least 1 (got \(threads))" }
