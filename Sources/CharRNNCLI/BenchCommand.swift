@@ -67,6 +67,7 @@ struct BenchCommand: ParsableCommand {
         model.threads = threads
         let optimizer = try Optimizer<Float>(config: .adam(learningRate: 2e-3), layout: model.parameters.layout,
                                              clipping: GradientClipping(maxNorm: 5))
+        optimizer.threads = threads
 
         // Streams as in torch_charlstm.py: stream b is ids[b·n ..< (b+1)·n].
         let n = (ids.count - 1) / batch

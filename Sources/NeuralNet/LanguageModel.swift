@@ -235,9 +235,9 @@ public final class LanguageModel<Scalar: Real> {
             let out = outputs[k].pointer.baseAddress!
             if config.skip == .residual && k > 0 {
                 Kernels.sum(layer.output, input, into: out, count: n * h)
-            } else {
+            } else if dropping {
                 Kernels.copy(layer.output, into: out, count: n * h)
-            }
+            }  // else o_k is the layer's output itself (`output(ofLayer:)`), no copy
             if dropping {
                 ModelKernels.dropoutMask(outputMasks[k].pointer.baseAddress!, count: n * h, p: config.dropout, rng: &dropoutRNG)
                 Kernels.multiply(out, by: outputMasks[k].pointer.baseAddress!, count: n * h)
@@ -265,22 +265,29 @@ public final class LanguageModel<Scalar: Real> {
         return (partial.0 + partial.1) / Double(n)
     }
 
+    /// o_k of the current window (T·B×H): the workspace that holds drop(h_k) or h_k + input_k, or,
+    /// when neither applies, the layer's own output buffer.
+    private func output(ofLayer k: Int) -> UnsafeMutablePointer<Scalar> {
+        if droppedOutputs || (config.skip == .residual && k > 0) { return outputs[k].pointer.baseAddress! }
+        return layers[k].output
+    }
+
     /// The input of layer `k` for the current window (builds the dense concatenation).
     private func layerInput(_ k: Int, rows n: Int) -> UnsafeMutablePointer<Scalar> {
         if k == 0 { return embedded.pointer.baseAddress! }
-        if config.skip != .dense { return outputs[k - 1].pointer.baseAddress! }
+        if config.skip != .dense { return output(ofLayer: k - 1) }
         let e = config.embeddingSize, h = config.hiddenSize, cat = concatenated[k].pointer.baseAddress!
         Kernels.copy(embedded.pointer.baseAddress!, srcStride: e, into: cat, dstStride: e + h, rows: n, cols: e)
-        Kernels.copy(outputs[k - 1].pointer.baseAddress!, srcStride: h, into: cat + e, dstStride: e + h, rows: n, cols: h)
+        Kernels.copy(output(ofLayer: k - 1), srcStride: h, into: cat + e, dstStride: e + h, rows: n, cols: h)
         return cat
     }
 
     /// The decoder input for the current window (builds the dense concatenation).
     private func decoderInputPointer(rows n: Int) -> UnsafeMutablePointer<Scalar> {
-        if config.skip != .dense { return outputs[config.layers - 1].pointer.baseAddress! }
+        if config.skip != .dense { return output(ofLayer: config.layers - 1) }
         let h = config.hiddenSize, d = config.decoderInputSize, out = decoderInput.pointer.baseAddress!
         for k in 0..<config.layers {
-            Kernels.copy(outputs[k].pointer.baseAddress!, srcStride: h, into: out + k * h, dstStride: d, rows: n, cols: h)
+            Kernels.copy(output(ofLayer: k), srcStride: h, into: out + k * h, dstStride: d, rows: n, cols: h)
         }
         return out
     }
@@ -347,7 +354,7 @@ public final class LanguageModel<Scalar: Real> {
             }
         }
         // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
-        let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : outputs[config.layers - 1].pointer.baseAddress!
+        let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : output(ofLayer: config.layers - 1)
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
                     beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
         let dBias = parameters.gradients(decoderBias).baseAddress!

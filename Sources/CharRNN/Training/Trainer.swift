@@ -178,6 +178,7 @@ public final class Trainer {
             resumedFromStep = nil
         }
         model.threads = training.threads
+        optimizer.threads = training.threads
         model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
     }
 
