@@ -248,21 +248,14 @@ public final class LanguageModel<Scalar: Real> {
         let decIn = decoderInputPointer(rows: n)
         let logitsP = logitBuffer.pointer.baseAddress!
         decode(decIn, rows: n, into: logitsP)
-        // Rows in fixed chunks; the chunks' sums are added in chunk order (thread-count independent).
-        let chunks = ParallelChunks.count(extent: n, itemCost: v)
-        var partial = (0.0, 0.0)
-        withUnsafeMutableBytes(of: &partial) { raw in
-            let sums = raw.bindMemory(to: Double.self)
-            targetIDs.withUnsafeBufferPointer { tg in
-                let tgP = tg.baseAddress!, lse = logSumExps.pointer.baseAddress!
-                ParallelChunks.run(extent: n, chunks: chunks, threads: threads) { i, r in
-                    sums[i] = Kernels.softmaxCrossEntropy(
-                        logits: logitsP + r.lowerBound * v, rows: r.count, cols: v, targets: tgP + r.lowerBound,
-                        logSumExp: lse + r.lowerBound)
-                }
+        let total = targetIDs.withUnsafeBufferPointer { tg in
+            let tgP = tg.baseAddress!, lse = logSumExps.pointer.baseAddress!
+            return ParallelChunks.sum(extent: n, itemCost: v, threads: threads) { r in
+                Kernels.softmaxCrossEntropy(logits: logitsP + r.lowerBound * v, rows: r.count, cols: v,
+                                            targets: tgP + r.lowerBound, logSumExp: lse + r.lowerBound)
             }
         }
-        return (partial.0 + partial.1) / Double(n)
+        return total / Double(n)
     }
 
     /// o_k of the current window (T·B×H): the workspace that holds drop(h_k) or h_k + input_k, or,
@@ -296,7 +289,7 @@ public final class LanguageModel<Scalar: Real> {
     private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
         let v = config.vocabularySize, d = config.decoderInputSize
         let bias = parameters.values(decoderBias).baseAddress!
-        ParallelChunks.run(extent: n, chunks: ParallelChunks.count(extent: n, itemCost: v), threads: threads) { _, r in
+        ParallelChunks.run(extent: n, itemCost: v, threads: threads) { _, r in
             Kernels.broadcastRows(bias, into: logits + r.lowerBound * v, rows: r.count, cols: v)
         }
         ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
@@ -339,7 +332,7 @@ public final class LanguageModel<Scalar: Real> {
             case .allSteps:
                 let logitsP = logitBuffer.pointer.baseAddress!, lse = logSumExps.pointer.baseAddress!
                 let tgP = tg.baseAddress!
-                ParallelChunks.run(extent: n, chunks: ParallelChunks.count(extent: n, itemCost: v), threads: threads) { _, r in
+                ParallelChunks.run(extent: n, itemCost: v, threads: threads) { _, r in
                     Kernels.softmaxCrossEntropyBackward(
                         logits: logitsP + r.lowerBound * v, rows: r.count, cols: v, targets: tgP + r.lowerBound,
                         logSumExp: lse + r.lowerBound, scale: 1 / Scalar(n), grad: dLog + r.lowerBound * v)
@@ -358,7 +351,7 @@ public final class LanguageModel<Scalar: Real> {
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
                     beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
         let dBias = parameters.gradients(decoderBias).baseAddress!
-        ParallelChunks.run(extent: v, chunks: ParallelChunks.count(extent: v, itemCost: n), threads: threads) { _, c in
+        ParallelChunks.run(extent: v, itemCost: n, threads: threads) { _, c in
             Kernels.addColumnSums(dLog + c.lowerBound, rows: n, cols: c.count, stride: v, into: dBias + c.lowerBound)
         }
         let dDec = dDecoderInput.pointer.baseAddress!
@@ -374,8 +367,10 @@ public final class LanguageModel<Scalar: Real> {
                 Kernels.fill(dOut, count: n * h)
             }
         }
+        // With layer 0 fused, only dense skips route gradient to the embedded rows.
+        let embeddedRowsNeedGradient = !fusedLastForward || config.skip == .dense
         let dEmb = dEmbedded.pointer.baseAddress!
-        Kernels.fill(dEmb, count: n * e)
+        if embeddedRowsNeedGradient { Kernels.fill(dEmb, count: n * e) }
         recorder?.start(layers: config.layers, steps: t, hasCell: config.cell == .lstm)
         let grads = stateGradient!
         for k in stride(from: config.layers - 1, through: 0, by: -1) {
@@ -408,8 +403,7 @@ public final class LanguageModel<Scalar: Real> {
             if grads.hasCell { Kernels.copy(layer.initialCGradient, into: grads.c[k].pointer.baseAddress!, count: b * h) }
         }
         if droppedEmbedding { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
-        // With layer 0 fused, only dense skips route gradient to the embedded rows.
-        if fusedLastForward && config.skip != .dense { return grads }
+        if !embeddedRowsNeedGradient { return grads }
         inputIDs.withUnsafeBufferPointer { ids in
             ModelKernels.scatterAddRows(dEmb, cols: e, ids: ids.baseAddress!, rows: n,
                                         into: parameters.gradients(encoderWeight).baseAddress!)

@@ -155,7 +155,7 @@ public final class RecurrentLayer<Scalar: Real> {
         Scalar.gemm(transA: false, transB: true, m: v, n: g, k: inputSize, alpha: 1, a: table, lda: inputSize,
                     b: W.ih, ldb: inputSize, beta: 1, c: proj, ldc: g)
         let gxP = gx.pointer.baseAddress!, idP = ids.baseAddress!
-        ParallelChunks.run(extent: n, chunks: ParallelChunks.count(extent: n, itemCost: g), threads: threads) { _, r in
+        ParallelChunks.run(extent: n, itemCost: g, threads: threads) { _, r in
             ModelKernels.gatherRows(table: proj, cols: g, ids: idP + r.lowerBound, rows: r.count,
                                     into: gxP + r.lowerBound * g)
         }
@@ -170,8 +170,7 @@ public final class RecurrentLayer<Scalar: Real> {
     /// b_ih for GRU (whose b_hn sits inside r∘(·)).
     private func broadcastInputBiases(into matrix: UnsafeMutablePointer<Scalar>, rows: Int) {
         let w = W, g = gateWidth, gru = cell == .gru
-        let chunks = ParallelChunks.count(extent: rows, itemCost: g)
-        ParallelChunks.run(extent: rows, chunks: chunks, threads: threads) { _, r in
+        ParallelChunks.run(extent: rows, itemCost: g, threads: threads) { _, r in
             if gru {
                 Kernels.broadcastRows(w.bih, into: matrix + r.lowerBound * g, rows: r.count, cols: g)
             } else {
@@ -183,7 +182,7 @@ public final class RecurrentLayer<Scalar: Real> {
     /// `sums += column sums of matrix` (rows×G·H), the columns split between threads.
     private func addColumnSums(_ matrix: UnsafePointer<Scalar>, rows: Int, into sums: UnsafeMutablePointer<Scalar>) {
         let g = gateWidth
-        ParallelChunks.run(extent: g, chunks: ParallelChunks.count(extent: g, itemCost: rows), threads: threads) { _, c in
+        ParallelChunks.run(extent: g, itemCost: rows, threads: threads) { _, c in
             Kernels.addColumnSums(matrix + c.lowerBound, rows: rows, cols: c.count, stride: g, into: sums + c.lowerBound)
         }
     }
@@ -449,7 +448,7 @@ public enum RecurrentThreading {
     /// of every step's columns. With W_hh packed once per window, splitting streams measured faster
     /// at every size tried (LSTM H = 512: 8.6k vs 7.8k chars/s; H = 1024, 16 MiB: 2.29k vs 2.21k),
     /// so the limit is the L3 size (32 MiB here); larger W_hh were not measured.
-    nonisolated(unsafe) public static var streamSplitLimitBytes = 32 << 20
+    public static let streamSplitLimitBytes = 32 << 20
 }
 
 /// Carries a value into `DispatchQueue.concurrentPerform` workers whose accesses the caller has

@@ -26,6 +26,21 @@ public enum ParallelChunks {
         }
     }
 
+    /// `run` with the chunk count `count(extent:itemCost:)` picks.
+    public static func run(extent: Int, itemCost: Int, threads: Int, _ body: (Int, Range<Int>) -> Void) {
+        run(extent: extent, chunks: count(extent: extent, itemCost: itemCost), threads: threads, body)
+    }
+
+    /// Σ `part(range)` over the chunks `count(extent:itemCost:)` picks, added in chunk order, so the
+    /// result does not depend on `threads`.
+    public static func sum(extent: Int, itemCost: Int, threads: Int, _ part: (Range<Int>) -> Double) -> Double {
+        let chunks = count(extent: extent, itemCost: itemCost)
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { sums in
+            run(extent: extent, chunks: chunks, threads: threads) { i, r in sums[i] = part(r) }
+            return sums.reduce(0, +)
+        }
+    }
+
     /// Chunk `i` of `chunks` over 0..<extent.
     @inline(__always)
     static func range(_ i: Int, of chunks: Int, _ extent: Int) -> Range<Int> {

@@ -70,6 +70,8 @@ import TestSupport
         try expectFailure(["train", corpus, "--bptt", "100", "--batch", "50", "--out", "\(root.path)/small"], mentioning: "too short")
         try expectFailure(["train", corpus, "--hidden", "24", "--embed", "8", "--layers", "1", "--bptt", "10", "--batch", "4",
                            "--max-steps", "20", "--out", out, "--resume"], mentioning: "architecture")
+        try expectFailure(["train", corpus, "--val-batch", "0", "--out", "\(root.path)/vb"], mentioning: "--val-batch")
+        try expectFailure(["train", corpus, "--embed-dropout", "1", "--out", "\(root.path)/ed"], mentioning: "embedding dropout")
         // An output directory that cannot be written (a regular file stands in the way).
         let blocker = root.appendingPathComponent("file")
         try Data("x".utf8).write(to: blocker)

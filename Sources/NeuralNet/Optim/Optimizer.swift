@@ -28,12 +28,6 @@ public struct OptimizerState: Codable, Sendable, Equatable {
 /// buffer itself is never modified. A non-finite gradient leaves parameters and moments untouched and
 /// increments `skippedSteps`.
 ///
-/// The buffers of one update, handed to worker threads that touch disjoint ranges.
-private struct UpdateBuffers<Scalar>: @unchecked Sendable {
-    let all: (values: UnsafeMutableBufferPointer<Scalar>, gradients: UnsafeMutableBufferPointer<Scalar>,
-              buffers: [(String, UnsafeMutableBufferPointer<Scalar>)])
-}
-
 /// Moments are flat buffers with the parameters' layout, named with PyTorch's optimizer-state keys:
 /// SGD `momentum_buffer` (if momentum > 0); RMSprop `square_avg`, `momentum_buffer` (if momentum > 0),
 /// `grad_avg` (if centered); Adam/AdamW `exp_avg`, `exp_avg_sq`.
@@ -109,44 +103,40 @@ public final class Optimizer<Scalar: BinaryFloatingPoint & Sendable>: @unchecked
     public func apply(_ parameters: ParameterSet<Scalar>, learningRate lr: Double,
                       clampValue: Double = .infinity, scale: Double = 1) {
         precondition(parameters.layout == layout, "Optimizer.apply: parameter layout differs from the optimizer's")
-        let count = layout.totalCount
-        let chunks = count >= 1 << 17 ? 2 : 1
-        let t = Double(stepCount + 1)
-        let all = (values: parameters.values.pointer, gradients: parameters.gradients.pointer,
-                   buffers: stateBuffers.map { ($0.name, $0.buffer.pointer) })
-        let box = UpdateBuffers(all: all)
         // Every element's update is independent, so the buffers are updated in chunks concurrently.
-        ParallelChunks.run(extent: count, chunks: chunks, threads: threads) { _, r in
-            let slice = { (b: UnsafeMutableBufferPointer<Scalar>) in UnsafeMutableBufferPointer(rebasing: b[r]) }
-            let state = Dictionary(uniqueKeysWithValues: box.all.buffers.map { ($0.0, slice($0.1)) })
-            self.update(values: slice(box.all.values), gradients: slice(box.all.gradients), state: state,
-                        learningRate: lr, step: t, clampValue: clampValue, scale: scale)
+        ParallelChunks.run(extent: layout.totalCount, itemCost: 1, threads: threads) { _, r in
+            update(elements: r, of: parameters, learningRate: lr, clampValue: clampValue, scale: scale)
         }
         stepCount += 1
     }
 
-    /// The update rule of `config.kind` on one block of elements.
-    private func update(values p: UnsafeMutableBufferPointer<Scalar>, gradients g: UnsafeMutableBufferPointer<Scalar>,
-                        state: [String: UnsafeMutableBufferPointer<Scalar>], learningRate lr: Double, step t: Double,
+    /// The update rule of `config.kind` on the elements `r` of every buffer.
+    private func update(elements r: Range<Int>, of parameters: ParameterSet<Scalar>, learningRate lr: Double,
                         clampValue: Double, scale: Double) {
+        func slice(_ b: UnsafeMutableBufferPointer<Scalar>) -> UnsafeMutableBufferPointer<Scalar> {
+            UnsafeMutableBufferPointer(rebasing: b[r])
+        }
+        func state(_ name: String) -> UnsafeMutableBufferPointer<Scalar>? { stateBuffer(named: name).map { slice($0.pointer) } }
+        let p = slice(parameters.values.pointer), g = slice(parameters.gradients.pointer)
+        let t = Double(stepCount + 1)
         let c = config
         switch c.kind {
         case .sgd:
             OptimizerKernels.sgd(
-                values: p, gradients: g, momentumBuffer: state["momentum_buffer"],
+                values: p, gradients: g, momentumBuffer: state("momentum_buffer"),
                 firstStep: stepCount == 0, lr: lr, momentum: c.momentum, dampening: c.dampening,
                 nesterov: c.nesterov, weightDecay: c.weightDecay, clampValue: clampValue, scale: scale)
         case .rmsprop:
             OptimizerKernels.rmsprop(
-                values: p, gradients: g, squareAvg: state["square_avg"]!,
-                gradAvg: state["grad_avg"],
-                momentumBuffer: state["momentum_buffer"],
+                values: p, gradients: g, squareAvg: state("square_avg")!,
+                gradAvg: state("grad_avg"),
+                momentumBuffer: state("momentum_buffer"),
                 lr: lr, alpha: c.alpha, eps: c.eps, momentum: c.momentum, weightDecay: c.weightDecay,
                 clampValue: clampValue, scale: scale)
         case .adam, .adamw:
             OptimizerKernels.adam(
-                values: p, gradients: g, expAvg: state["exp_avg"]!,
-                expAvgSq: state["exp_avg_sq"]!,
+                values: p, gradients: g, expAvg: state("exp_avg")!,
+                expAvgSq: state("exp_avg_sq")!,
                 lr: lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay,
                 decoupled: c.kind == .adamw,
                 biasCorrection1: 1 - pow(c.beta1, t), biasCorrection2Sqrt: (1 - pow(c.beta2, t)).squareRoot(),
