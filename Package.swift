@@ -34,7 +34,7 @@ let package = Package(
         // MARK: Library modules
         .target(name: "TextCorpus", dependencies: ["CICU", "CZlib"]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "NeuralNet", dependencies: ["Tensor"]),
+        .target(name: "NeuralNet", dependencies: ["Tensor", "CKernels"]),
         .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet"]),
 
         // MARK: Command-line tool

@@ -112,7 +112,9 @@ sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const
     }
 }
 
-static int32_t forcePortable = 0;
+// Per thread, so that a test forcing the portable kernels does not change what concurrently running
+// code computes.
+static _Thread_local int32_t forcePortable = 0;
 
 int32_t ck_has_avx512(void) {
     static int32_t cached = -1;

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CharRNN
 import NeuralNet
 import Tensor
 
@@ -107,20 +108,16 @@ struct BenchCommand: ParsableCommand {
         }
         var sampleRate: Double?
         if sample > 0 {
-            let sampleState = RecurrentState<Float>(config: config, batchSize: 1)
+            // What `charrnn generate` runs for one sample: the one-stream stepper and TokenSampler.
+            let stepper = StreamStepper(model: model, threads: threads)
             var logits = [Float](repeating: 0, count: vocab)
-            var probabilities = [Double](repeating: 0, count: vocab)
+            var sampler = TokenSampler(options: SamplingOptions(), vocabularySize: vocab)
             var rng = RNG(seed: 0)
             var token: Int32 = 0
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<sample {
-                logits.withUnsafeMutableBufferPointer { model.step(inputs: [token], state: sampleState, logits: $0) }
-                let m = logits.max()!
-                var total = 0.0
-                for v in 0..<vocab { probabilities[v] = Foundation.exp(Double(logits[v] - m)); total += probabilities[v] }
-                var u = rng.nextDouble() * total
-                token = Int32(vocab - 1)
-                for v in 0..<vocab { u -= probabilities[v]; if u < 0 { token = Int32(v); break } }
+                logits.withUnsafeMutableBufferPointer { stepper.step(token: token, logits: $0) }
+                token = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, uniform: rng.nextDouble()) }
             }
             sampleRate = Double(sample) / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         }

@@ -53,9 +53,67 @@ void ck_rnn_forward(int64_t count, const float *pre, float *h_out);
 void ck_exp(int64_t count, const float *x, float *y);
 void ck_tanh(int64_t count, const float *x, float *y);
 
+// MARK: Single-stream step (generation)
+// One token of one stream through the model as a list of operations (layers bottom first, then the
+// decoder), each split between the threads of a team by blocks of CK_STREAM_BLOCK output units.
+//
+// Packed operation weights, per block of 32 units (units past the last are zero): the biases (one
+// 32-vector per accumulator: LSTM i, f, g, o = b_ih + b_hh; GRU r, z = b_ih + b_hh, then b_in, b_hn;
+// RNN b_ih + b_hh; linear b), then for each input column k the G gate rows of the block (G·32
+// values), then the same for each recurrent column. w_ih is PyTorch's weight_ih (G·units × inputs),
+// w_hh its weight_hh (G·units × recurrent); for a linear operation w_ih is the weight (units ×
+// inputs) and b_ih the bias. A table (for layer 0: rows embedding·W_ihᵀ) holds per row the same
+// blocks of G·32 input sums.
+
+/// Operation kinds.
+enum { CK_STREAM_LSTM = 0, CK_STREAM_GRU = 1, CK_STREAM_RNN = 2, CK_STREAM_LINEAR = 3 };
+/// Output units per block.
+#define CK_STREAM_BLOCK 32
+
+/// Elements of the packed weights of one operation.
+int64_t ck_stream_packed_count(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent);
+/// Packs an operation's weights into `dst` (ck_stream_packed_count elements, 64-byte aligned).
+void ck_stream_pack(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, float *dst);
+/// Elements of one packed table row.
+int64_t ck_stream_table_row_count(int32_t kind, int64_t units);
+/// Packs `rows` table rows given gate-major (row r: G·units values, gate q of unit j at q·units + j).
+void ck_stream_pack_table(int32_t kind, int64_t units, int64_t rows, const float *src, float *dst);
+
+/// One operation of a step. A cell reads x (inputs values, may be NULL when inputs = 0), the table
+/// row of the step's token (when table is not NULL) and h[parity] (units values); it writes
+/// h[1 − parity], updates c in place (LSTM) and copies the new h (plus x when residual, which needs
+/// inputs = units) to out[0] and out[1] when they are not NULL. A linear operation writes
+/// bias + W·x to out[0]. Buffers of different operations must not overlap, except that one's out may
+/// be a later one's x.
+typedef struct ck_stream_op {
+    int32_t kind;
+    int32_t residual;
+    int64_t units, inputs, recurrent;
+    const float *packed;
+    const float *table;
+    const float *x;
+    float *h[2];
+    float *c;
+    float *out[2];
+} ck_stream_op;
+
+/// Threads that share the operations of a step: the caller plus spinning workers, which sleep
+/// after a while without work. NULL (run on the caller alone) when threads < 2.
+typedef struct ck_stream_team ck_stream_team;
+ck_stream_team *ck_stream_team_create(int32_t threads);
+void ck_stream_team_destroy(ck_stream_team *team);
+/// Threads the team runs on (1 for NULL).
+int32_t ck_stream_team_threads(const ck_stream_team *team);
+/// Runs `count` operations in order for `token` at `parity` (0 or 1), on the team's threads when
+/// `team` is not NULL. Every output value depends only on the inputs, never on the thread count.
+void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count, int32_t token,
+                   int32_t parity);
+
 /// 1 when the kernels run their AVX-512 versions on this CPU, 0 when they run the portable ones.
 int32_t ck_has_avx512(void);
-/// Forces the portable kernels (1) or restores automatic selection (0); for tests.
+/// Forces the portable kernels (1) or restores automatic selection (0) for the calling thread (and
+/// the single-stream steps it runs); for tests.
 void ck_force_portable(int32_t on);
 
 #endif

@@ -77,13 +77,23 @@ public struct Generator {
         guard length >= 0 else { throw GenerationError.invalidOption("--length must be ≥ 0, got \(length)") }
         guard samples >= 1 else { throw GenerationError.invalidOption("--samples must be at least 1, got \(samples)") }
         let v = vocabulary.count
-        let state = RecurrentState<Float>(config: model.config, batchSize: samples)
         let logits = AlignedBuffer<Float>(count: samples * v)
+        // One sample runs on the one-stream stepper (weights repacked for one-row products);
+        // several run as a batch through the model's step.
+        let stepper = samples == 1 ? StreamStepper(model: model, threads: model.threads) : nil
+        let state = RecurrentState<Float>(config: model.config, batchSize: stepper == nil ? samples : 0)
+        func advance(_ inputs: [Int32]) {
+            if let stepper {
+                stepper.step(token: inputs[0], logits: logits.pointer)
+            } else {
+                model.step(inputs: inputs, state: state, logits: logits.pointer)
+            }
+        }
         var rng = RNG(seed: seed)
         var sampler = TokenSampler(options: options, vocabularySize: v)
         let start = prime.isEmpty ? [vocabulary.knownID(of: "\n") ?? Int32(min(1, v - 1))] : prime
         for id in start {
-            model.step(inputs: [Int32](repeating: id, count: samples), state: state, logits: logits.pointer)
+            advance([Int32](repeating: id, count: samples))
         }
         var outputs = [[Int32]](repeating: [], count: samples)
         var inputs = [Int32](repeating: 0, count: samples)
@@ -97,7 +107,7 @@ public struct Generator {
                 emit(sample, vocabulary.unit(of: id))
             }
             if position + 1 < length {
-                model.step(inputs: inputs, state: state, logits: logits.pointer)
+                advance(inputs)
             }
         }
         return outputs

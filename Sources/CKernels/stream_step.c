@@ -1,0 +1,358 @@
+// One token of one stream through the model (generation): see ckernels.h for the layouts.
+//
+// A step is a short list of operations (the recurrent layers, then the decoder). Each operation is
+// a matrix-vector product over all its weights followed by the cell's elementwise update, done per
+// block of 32 output units: the packed weights of a block hold every gate row of those units, so a
+// block's new h and c are finished in registers and threads need to meet only between operations.
+// The threads of a team split every operation's blocks and meet at a spinning barrier, which costs
+// far less than waking a pooled thread for each product.
+#include "ckernels.h"
+#include "ck_math.h"
+#include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define BW CK_STREAM_BLOCK
+#define MAX_THREADS 8
+
+/// Gate rows per unit in the weights (G), and accumulators per unit (a GRU keeps the n gate's
+/// input and recurrent parts apart, because r scales only the recurrent part).
+static inline int gate_count(int32_t kind) {
+    return kind == CK_STREAM_LSTM ? 4 : kind == CK_STREAM_GRU ? 3 : 1;
+}
+static inline int accumulator_count(int32_t kind) { return kind == CK_STREAM_GRU ? 4 : gate_count(kind); }
+
+static inline int64_t block_count(int64_t units) { return (units + BW - 1) / BW; }
+
+/// Values of one packed block: biases, then G·32 weights per input and per recurrent column.
+static inline int64_t block_size(int32_t kind, int64_t inputs, int64_t recurrent) {
+    return ((int64_t)accumulator_count(kind) + (inputs + recurrent) * gate_count(kind)) * BW;
+}
+
+int64_t ck_stream_packed_count(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent) {
+    return block_count(units) * block_size(kind, inputs, recurrent);
+}
+
+int64_t ck_stream_table_row_count(int32_t kind, int64_t units) {
+    return block_count(units) * gate_count(kind) * BW;
+}
+
+void ck_stream_pack(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, float *dst) {
+    const int g = gate_count(kind), na = accumulator_count(kind);
+    const int64_t blocks = block_count(units), size = block_size(kind, inputs, recurrent);
+    memset(dst, 0, (size_t)(blocks * size) * sizeof(float));
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        float *p = dst + blk * size;
+        int64_t j0 = blk * BW, width = units - j0 < BW ? units - j0 : BW;
+        for (int q = 0; q < na; q++)
+            for (int64_t j = 0; j < width; j++) {
+                int64_t row = (kind == CK_STREAM_GRU && q == 3 ? 2 : q) * units + j0 + j;
+                float bias;
+                if (kind == CK_STREAM_LINEAR) bias = b_ih[row];
+                else if (kind == CK_STREAM_GRU && q == 2) bias = b_ih[row];       // b_in
+                else if (kind == CK_STREAM_GRU && q == 3) bias = b_hh[row];       // b_hn
+                else bias = b_ih[row] + b_hh[row];
+                p[q * BW + j] = bias;
+            }
+        p += na * BW;
+        for (int64_t k = 0; k < inputs; k++, p += g * BW)
+            for (int q = 0; q < g; q++)
+                for (int64_t j = 0; j < width; j++) p[q * BW + j] = w_ih[(q * units + j0 + j) * inputs + k];
+        for (int64_t k = 0; k < recurrent; k++, p += g * BW)
+            for (int q = 0; q < g; q++)
+                for (int64_t j = 0; j < width; j++) p[q * BW + j] = w_hh[(q * units + j0 + j) * recurrent + k];
+    }
+}
+
+void ck_stream_pack_table(int32_t kind, int64_t units, int64_t rows, const float *src, float *dst) {
+    const int g = gate_count(kind);
+    const int64_t blocks = block_count(units), width = ck_stream_table_row_count(kind, units);
+    memset(dst, 0, (size_t)(rows * width) * sizeof(float));
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t blk = 0; blk < blocks; blk++)
+            for (int q = 0; q < g; q++)
+                for (int64_t j = 0; j < BW && blk * BW + j < units; j++)
+                    dst[r * width + (blk * g + q) * BW + j] = src[r * g * units + q * units + blk * BW + j];
+}
+
+// MARK: Block kernels
+
+/// The cell update of one block from its summed gate pre-activations `a` (accumulator q of unit j
+/// at a[q·32 + j]); writes h, c and the outputs of units j0 ..< j0 + width.
+INLINE void finish_block(const ck_stream_op *op, int64_t j0, int64_t width, const float *restrict a,
+                         const float *h_prev, float *h_next) {
+    float *c = op->c, *o0 = op->out[0], *o1 = op->out[1];
+    const float *x = op->x;
+    float value[BW];
+    switch (op->kind) {
+    case CK_STREAM_LSTM:
+        SAFE_LOOP
+        for (int64_t j = 0; j < width; j++) {
+            float i = fast_sigmoid(a[j]), f = fast_sigmoid(a[BW + j]), g = fast_tanh(a[2 * BW + j]),
+                  o = fast_sigmoid(a[3 * BW + j]);
+            float cj = f * c[j0 + j] + i * g;
+            c[j0 + j] = cj;
+            value[j] = o * fast_tanh(cj);
+        }
+        break;
+    case CK_STREAM_GRU:
+        SAFE_LOOP
+        for (int64_t j = 0; j < width; j++) {
+            float r = fast_sigmoid(a[j]), z = fast_sigmoid(a[BW + j]);
+            float n = fast_tanh(a[2 * BW + j] + r * a[3 * BW + j]);
+            value[j] = (1 - z) * n + z * h_prev[j0 + j];
+        }
+        break;
+    case CK_STREAM_RNN:
+        SAFE_LOOP
+        for (int64_t j = 0; j < width; j++) value[j] = fast_tanh(a[j]);
+        break;
+    default:  // CK_STREAM_LINEAR
+        for (int64_t j = 0; j < width; j++) o0[j0 + j] = a[j];
+        return;
+    }
+    for (int64_t j = 0; j < width; j++) {
+        h_next[j0 + j] = value[j];
+        float out = op->residual ? value[j] + x[j0 + j] : value[j];
+        if (o0) o0[j0 + j] = out;
+        if (o1) o1[j0 + j] = out;
+    }
+}
+
+/// Sums block `blk`'s pre-activations: biases, the table row, then inputs and recurrent columns in
+/// increasing order (the same order on every path). G and NA are constants after inlining, so the
+/// 2·NA accumulators stay in registers.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline)) static inline void
+block_avx512(const int G, const int NA, const ck_stream_op *op, int64_t blk, const float *trow,
+             const float *h_prev, float *restrict a_out) {
+    const float *p = op->packed + blk * block_size(op->kind, op->inputs, op->recurrent);
+    __m512 acc[4][2];
+    for (int q = 0; q < NA; q++) {
+        acc[q][0] = _mm512_load_ps(p + q * BW);
+        acc[q][1] = _mm512_load_ps(p + q * BW + 16);
+    }
+    p += NA * BW;
+    if (trow) {
+        const float *t = trow + blk * G * BW;
+        for (int q = 0; q < G; q++) {
+            acc[q][0] = _mm512_add_ps(acc[q][0], _mm512_load_ps(t + q * BW));
+            acc[q][1] = _mm512_add_ps(acc[q][1], _mm512_load_ps(t + q * BW + 16));
+        }
+    }
+    const float *x = op->x;
+    for (int64_t k = 0; k < op->inputs; k++, p += G * BW) {
+        __m512 v = _mm512_set1_ps(x[k]);
+        for (int q = 0; q < G; q++) {
+            acc[q][0] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW), acc[q][0]);
+            acc[q][1] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW + 16), acc[q][1]);
+        }
+    }
+    for (int64_t k = 0; k < op->recurrent; k++, p += G * BW) {
+        __m512 v = _mm512_set1_ps(h_prev[k]);
+        for (int q = 0; q < G; q++) {
+            int d = (NA == 4 && G == 3 && q == 2) ? 3 : q;  // GRU: W_hn·h apart from W_in·x
+            acc[d][0] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW), acc[d][0]);
+            acc[d][1] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW + 16), acc[d][1]);
+        }
+    }
+    for (int q = 0; q < NA; q++) {
+        _mm512_store_ps(a_out + q * BW, acc[q][0]);
+        _mm512_store_ps(a_out + q * BW + 16, acc[q][1]);
+    }
+}
+
+AVX512 static void sums_avx512(const ck_stream_op *op, int64_t blk, const float *trow, const float *h_prev,
+                               float *a) {
+    switch (op->kind) {
+    case CK_STREAM_LSTM: block_avx512(4, 4, op, blk, trow, h_prev, a); break;
+    case CK_STREAM_GRU: block_avx512(3, 4, op, blk, trow, h_prev, a); break;
+    default: block_avx512(1, 1, op, blk, trow, h_prev, a); break;
+    }
+}
+
+/// The portable version of `block_avx512`: the same order of terms, a multiply and an add each.
+static void sums_portable(const ck_stream_op *op, int64_t blk, const float *trow, const float *h_prev,
+                          float *a) {
+    const int g = gate_count(op->kind), na = accumulator_count(op->kind);
+    const float *p = op->packed + blk * block_size(op->kind, op->inputs, op->recurrent);
+    for (int64_t i = 0; i < na * BW; i++) a[i] = p[i];
+    p += na * BW;
+    if (trow)
+        for (int64_t i = 0; i < g * BW; i++) a[i] = a[i] + trow[blk * g * BW + i];
+    for (int64_t k = 0; k < op->inputs; k++, p += g * BW) {
+        float v = op->x[k];
+        for (int64_t i = 0; i < g * BW; i++) a[i] = a[i] + v * p[i];
+    }
+    for (int64_t k = 0; k < op->recurrent; k++, p += g * BW) {
+        float v = h_prev[k];
+        for (int q = 0; q < g; q++) {
+            float *d = a + ((na == 4 && g == 3 && q == 2) ? 3 : q) * BW;
+            for (int64_t j = 0; j < BW; j++) d[j] = d[j] + v * p[q * BW + j];
+        }
+    }
+}
+
+AVX512 static void finish_avx512(const ck_stream_op *op, int64_t j0, int64_t width, const float *a,
+                                 const float *h_prev, float *h_next) {
+    finish_block(op, j0, width, a, h_prev, h_next);
+}
+static void finish_portable(const ck_stream_op *op, int64_t j0, int64_t width, const float *a,
+                            const float *h_prev, float *h_next) {
+    finish_block(op, j0, width, a, h_prev, h_next);
+}
+
+/// Blocks `first ..< end` of `op` for `token` at `parity`.
+static void run_blocks(const ck_stream_op *op, int64_t first, int64_t end, int32_t token, int32_t parity,
+                       int32_t avx) {
+    const float *trow = op->table ? op->table + (int64_t)token * ck_stream_table_row_count(op->kind, op->units) : 0;
+    const float *h_prev = op->h[parity];
+    float *h_next = op->h[1 - parity];
+    _Alignas(64) float a[4 * BW];
+    for (int64_t blk = first; blk < end; blk++) {
+        int64_t j0 = blk * BW, width = op->units - j0 < BW ? op->units - j0 : BW;
+        if (avx) {
+            sums_avx512(op, blk, trow, h_prev, a);
+            finish_avx512(op, j0, width, a, h_prev, h_next);
+        } else {
+            sums_portable(op, blk, trow, h_prev, a);
+            finish_portable(op, j0, width, a, h_prev, h_next);
+        }
+    }
+}
+
+// MARK: Team
+
+typedef struct {
+    _Alignas(64) atomic_llong value;
+} padded_counter;
+
+struct ck_stream_team {
+    int32_t threads;
+    pthread_t workers[MAX_THREADS];
+    // The job of the current step (written by the caller before `go` is raised).
+    const ck_stream_op *ops;
+    int32_t count, token, parity, avx;
+    padded_counter go;
+    padded_counter arrived[MAX_THREADS];
+    atomic_int quit, sleeping;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+};
+
+typedef struct {
+    ck_stream_team *team;
+    int32_t index;
+} worker_start;
+
+/// Waits until `counter` ≥ `target`: pause-spins first, then yields the core.
+static void wait_at_least(atomic_llong *counter, long long target) {
+    for (int64_t spins = 0; atomic_load_explicit(counter, memory_order_acquire) < target; spins++) {
+        if (spins < 4096) _mm_pause();
+        else sched_yield();
+    }
+}
+
+/// Every thread of the team calls this between operations with the same running count `serial`.
+static void barrier(ck_stream_team *team, int32_t index, long long serial) {
+    atomic_store_explicit(&team->arrived[index].value, serial, memory_order_release);
+    for (int32_t t = 0; t < team->threads; t++)
+        if (t != index) wait_at_least(&team->arrived[t].value, serial);
+}
+
+/// Thread `index`'s share of every operation of the current job.
+static void run_share(ck_stream_team *team, int32_t index, long long *serial, const ck_stream_op *ops,
+                      int32_t count, int32_t token, int32_t parity, int32_t avx) {
+    int32_t n = team ? team->threads : 1;
+    for (int32_t i = 0; i < count; i++) {
+        int64_t blocks = block_count(ops[i].units);
+        run_blocks(&ops[i], blocks * index / n, blocks * (index + 1) / n, token, parity, avx);
+        if (n > 1) barrier(team, index, ++*serial);
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker_start start = *(worker_start *)arg;
+    free(arg);
+    ck_stream_team *team = start.team;
+    long long seen = 0, serial = 0;
+    for (;;) {
+        // Spin briefly for the next step (generation calls in a tight loop), then sleep.
+        int64_t spins = 0;
+        while (atomic_load_explicit(&team->go.value, memory_order_acquire) == seen &&
+               !atomic_load(&team->quit)) {
+            if (++spins < (1 << 16)) { _mm_pause(); continue; }
+            pthread_mutex_lock(&team->lock);
+            atomic_store(&team->sleeping, 1);
+            while (atomic_load(&team->go.value) == seen && !atomic_load(&team->quit))
+                pthread_cond_wait(&team->wake, &team->lock);
+            atomic_store(&team->sleeping, 0);
+            pthread_mutex_unlock(&team->lock);
+        }
+        if (atomic_load(&team->quit)) return 0;
+        seen = atomic_load_explicit(&team->go.value, memory_order_acquire);
+        run_share(team, start.index, &serial, team->ops, team->count, team->token, team->parity, team->avx);
+    }
+}
+
+ck_stream_team *ck_stream_team_create(int32_t threads) {
+    if (threads < 2) return 0;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    ck_stream_team *team = calloc(1, sizeof(ck_stream_team));
+    if (!team) return 0;
+    team->threads = threads;
+    pthread_mutex_init(&team->lock, 0);
+    pthread_cond_init(&team->wake, 0);
+    for (int32_t t = 1; t < threads; t++) {
+        worker_start *start = malloc(sizeof(worker_start));
+        if (!start) { team->threads = t; break; }
+        start->team = team;
+        start->index = t;
+        if (pthread_create(&team->workers[t], 0, worker_main, start) != 0) {
+            free(start);
+            team->threads = t;  // run with the workers that did start
+            break;
+        }
+    }
+    return team;
+}
+
+void ck_stream_team_destroy(ck_stream_team *team) {
+    if (!team) return;
+    pthread_mutex_lock(&team->lock);
+    atomic_store(&team->quit, 1);
+    pthread_cond_broadcast(&team->wake);
+    pthread_mutex_unlock(&team->lock);
+    for (int32_t t = 1; t < team->threads; t++) pthread_join(team->workers[t], 0);
+    pthread_cond_destroy(&team->wake);
+    pthread_mutex_destroy(&team->lock);
+    free(team);
+}
+
+int32_t ck_stream_team_threads(const ck_stream_team *team) { return team ? team->threads : 1; }
+
+void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count, int32_t token,
+                   int32_t parity) {
+    if (!team || team->threads < 2) {
+        long long serial = 0;
+        run_share(0, 0, &serial, ops, count, token, parity, ck_has_avx512());
+        return;
+    }
+    team->ops = ops;
+    team->count = count;
+    team->token = token;
+    team->parity = parity;
+    team->avx = ck_has_avx512();  // the caller's choice (tests may force the portable kernels)
+    // The barrier count of thread 0 continues from the previous job: every thread has passed the
+    // same number of barriers.
+    long long serial = atomic_load_explicit(&team->arrived[0].value, memory_order_relaxed);
+    atomic_fetch_add(&team->go.value, 1);  // sequentially consistent: pairs with `sleeping`
+    if (atomic_load(&team->sleeping)) {
+        pthread_mutex_lock(&team->lock);
+        pthread_cond_broadcast(&team->wake);
+        pthread_mutex_unlock(&team->lock);
+    }
+    run_share(team, 0, &serial, ops, count, token, parity, team->avx);
+}

@@ -1,0 +1,171 @@
+import CKernels
+import Tensor
+
+/// Generation's one-stream fast path: advances a single stream of a `LanguageModel<Float>` by one
+/// token per call and writes the next token's logits.
+///
+/// Computes what `LanguageModel.step` computes for a batch of one (same cells, skip wiring and
+/// decoder; equal up to float rounding), from a copy of the weights repacked at init for one-row
+/// products: per block of 32 hidden units every gate row sits together, so each thread finishes
+/// its units' new h and c in registers and the threads meet once per layer. Layer 0 reads its
+/// input sums from a V×G·H table (embedding·W_ihᵀ) when that table fits in 64 MiB.
+///
+/// The copy is taken at init: later changes to the model's parameters are not seen. Not
+/// thread-safe; one caller at a time.
+public final class StreamStepper {
+    public let config: ModelConfig
+    /// Threads that share every step (the caller's and `threads − 1` workers that spin between
+    /// steps and sleep when idle). Results do not depend on it.
+    public let threads: Int
+
+    private let team: OpaquePointer?
+    private let ops: [ck_stream_op]
+    /// Storage the operations point into (kept alive here).
+    private let storage: [AlignedBuffer<Float>]
+    private let hidden: [(AlignedBuffer<Float>, AlignedBuffer<Float>)]
+    private let cells: [AlignedBuffer<Float>]
+    private let logitBuffer: AlignedBuffer<Float>
+    /// A copy of the embedding table, when a step needs embedding rows: for layer 0's input when it
+    /// has no table, and for the first E values of every dense layer input (`embeddingTargets`).
+    private let embeddingCopy: UnsafePointer<Float>?
+    private let embeddingTargets: [UnsafeMutablePointer<Float>]
+    private var parity: Int32 = 0
+
+    /// Packs `model`'s current weights; the state starts at zero.
+    public convenience init(model: LanguageModel<Float>, threads: Int = 2) {
+        self.init(model: model, threads: threads, tableLimitBytes: 64 << 20)
+    }
+
+    /// `tableLimitBytes`: the largest layer-0 table used instead of W_ih (tests set 0 to run the
+    /// W_ih path).
+    init(model: LanguageModel<Float>, threads: Int, tableLimitBytes: Int) {
+        let config = model.config
+        self.config = config
+        let layerCount = config.layers, h = config.hiddenSize, e = config.embeddingSize
+        let v = config.vocabularySize, g = config.cell.gateCount
+        let kind: Int32 = switch config.cell {
+        case .lstm: Int32(CK_STREAM_LSTM)
+        case .gru: Int32(CK_STREAM_GRU)
+        case .rnn: Int32(CK_STREAM_RNN)
+        }
+        hidden = (0..<layerCount).map { _ in (AlignedBuffer(count: h), AlignedBuffer(count: h)) }
+        cells = (0..<layerCount).map { _ in AlignedBuffer(count: config.cell == .lstm ? h : 0) }
+        logitBuffer = AlignedBuffer(count: v)
+        team = ck_stream_team_create(Int32(max(1, threads)))
+        self.threads = Int(ck_stream_team_threads(team))
+
+        var storage: [AlignedBuffer<Float>] = [], ops: [ck_stream_op] = [], embeddingTargets: [UnsafeMutablePointer<Float>] = []
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let b = AlignedBuffer<Float>(count: count)
+            storage.append(b)
+            return b.pointer.baseAddress!
+        }
+        // Layer inputs (layer 0: the embedding row unless the table replaces it) and decoder input.
+        let usesTable = v * g * h * MemoryLayout<Float>.size <= tableLimitBytes
+        let inputs: [UnsafeMutablePointer<Float>] = (0..<layerCount).map { k in buffer(config.inputSize(ofLayer: k)) }
+        let decoderInput = buffer(config.decoderInputSize)
+        if !usesTable { embeddingTargets.append(inputs[0]) }
+        if config.skip == .dense { embeddingTargets += inputs.dropFirst() }
+
+        let embeddingPointer = UnsafePointer(model.parameters.values(model.encoderWeight).baseAddress!)
+        for (k, layer) in model.layers.enumerated() {
+            let p = model.parameters
+            let wih = p.values(layer.weightIH).baseAddress!, whh = p.values(layer.weightHH).baseAddress!
+            let bih = p.values(layer.biasIH).baseAddress!, bhh = p.values(layer.biasHH).baseAddress!
+            let inputSize = k == 0 && usesTable ? 0 : config.inputSize(ofLayer: k)
+            let packed = buffer(Int(ck_stream_packed_count(kind, Int64(h), Int64(inputSize), Int64(h))))
+            ck_stream_pack(kind, Int64(h), Int64(inputSize), Int64(h), wih, whh, bih, bhh, packed)
+            var table: UnsafePointer<Float>? = nil
+            if k == 0 && usesTable {
+                let sums = AlignedBuffer<Float>(count: v * g * h)
+                Float.gemm(transA: false, transB: true, m: v, n: g * h, k: e, alpha: 1, a: embeddingPointer, lda: e,
+                           b: wih, ldb: e, beta: 0, c: sums.pointer.baseAddress!, ldc: g * h)
+                let rows = buffer(v * Int(ck_stream_table_row_count(kind, Int64(h))))
+                ck_stream_pack_table(kind, Int64(h), Int64(v), sums.pointer.baseAddress!, rows)
+                table = UnsafePointer(rows)
+            }
+            // Outputs: the next layer's input (after the embedding part when dense) or the decoder's.
+            var out0: UnsafeMutablePointer<Float>?, out1: UnsafeMutablePointer<Float>?
+            if config.skip == .dense {
+                out0 = decoderInput + k * h
+                if k + 1 < layerCount { out1 = inputs[k + 1] + e }
+            } else {
+                out0 = k + 1 < layerCount ? inputs[k + 1] : decoderInput
+            }
+            ops.append(ck_stream_op(
+                kind: kind, residual: config.skip == .residual && k > 0 ? 1 : 0,
+                units: Int64(h), inputs: Int64(inputSize), recurrent: Int64(h),
+                packed: packed, table: table, x: inputSize > 0 ? UnsafePointer(inputs[k]) : nil,
+                h: (hidden[k].0.pointer.baseAddress!, hidden[k].1.pointer.baseAddress!),
+                c: config.cell == .lstm ? cells[k].pointer.baseAddress! : nil,
+                out: (out0, out1)))
+        }
+        let d = config.decoderInputSize
+        let decoderPacked = buffer(Int(ck_stream_packed_count(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0)))
+        ck_stream_pack(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0,
+                       model.parameters.values(model.decoderWeight).baseAddress!, nil,
+                       model.parameters.values(model.decoderBias).baseAddress!, nil, decoderPacked)
+        ops.append(ck_stream_op(
+            kind: Int32(CK_STREAM_LINEAR), residual: 0, units: Int64(v), inputs: Int64(d), recurrent: 0,
+            packed: decoderPacked, table: nil, x: UnsafePointer(decoderInput), h: (nil, nil), c: nil,
+            out: (logitBuffer.pointer.baseAddress!, nil)))
+        var embeddingCopy: UnsafePointer<Float>? = nil
+        if !embeddingTargets.isEmpty {
+            let copy = buffer(v * e)
+            Kernels.copy(embeddingPointer, into: copy, count: v * e)
+            embeddingCopy = UnsafePointer(copy)
+        }
+        self.embeddingCopy = embeddingCopy
+        self.embeddingTargets = embeddingTargets
+        self.ops = ops
+        self.storage = storage
+    }
+
+    deinit { ck_stream_team_destroy(team) }
+
+    /// Sets the state to zero (the start of a text).
+    public func reset() {
+        for (a, b) in hidden { a.zero(); b.zero() }
+        for c in cells { c.zero() }
+    }
+
+    /// Feeds `token` (an id below the vocabulary size), advancing the state, and writes the
+    /// next-token logits (V values) into `logits`.
+    public func step(token: Int32, logits: UnsafeMutableBufferPointer<Float>) {
+        let v = config.vocabularySize, e = config.embeddingSize
+        precondition(token >= 0 && Int(token) < v, "token id outside 0..<\(v)")
+        precondition(logits.count >= v, "step: logits need \(v) values")
+        if let embeddingCopy {
+            for target in embeddingTargets { Kernels.copy(embeddingCopy + Int(token) * e, into: target, count: e) }
+        }
+        ops.withUnsafeBufferPointer { ops in
+            ck_stream_run(team, ops.baseAddress, Int32(ops.count), token, parity)
+        }
+        parity = 1 - parity
+        Kernels.copy(logitBuffer.pointer.baseAddress!, into: logits.baseAddress!, count: v)
+    }
+
+    /// Copies stream `stream` of `state` into this stepper's state.
+    public func load(_ state: RecurrentState<Float>, stream: Int = 0) {
+        let h = config.hiddenSize
+        for k in 0..<config.layers {
+            let current = parity == 0 ? hidden[k].0 : hidden[k].1
+            Kernels.copy(state.h[k].pointer.baseAddress! + stream * h, into: current.pointer.baseAddress!, count: h)
+            if state.hasCell && config.cell == .lstm {
+                Kernels.copy(state.c[k].pointer.baseAddress! + stream * h, into: cells[k].pointer.baseAddress!, count: h)
+            }
+        }
+    }
+
+    /// Copies this stepper's state into stream `stream` of `state`.
+    public func store(into state: RecurrentState<Float>, stream: Int = 0) {
+        let h = config.hiddenSize
+        for k in 0..<config.layers {
+            let current = parity == 0 ? hidden[k].0 : hidden[k].1
+            Kernels.copy(current.pointer.baseAddress!, into: state.h[k].pointer.baseAddress! + stream * h, count: h)
+            if state.hasCell && config.cell == .lstm {
+                Kernels.copy(cells[k].pointer.baseAddress!, into: state.c[k].pointer.baseAddress! + stream * h, count: h)
+            }
+        }
+    }
+}
