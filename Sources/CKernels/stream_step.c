@@ -78,6 +78,17 @@ void ck_stream_pack_table(int32_t kind, int64_t units, int64_t rows, const float
                     dst[r * width + (blk * g + q) * BW + j] = src[r * g * units + q * units + blk * BW + j];
 }
 
+int32_t ck_stream_to_f16(const float *src, int64_t count, uint16_t *dst) {
+    int32_t representable = 1;
+    for (int64_t i = 0; i < count; i++) {
+        _Float16 h = (_Float16)src[i];
+        float back = (float)h;
+        if (back - back != 0) representable = 0;  // overflowed to ±∞ (or NaN)
+        memcpy(dst + i, &h, 2);
+    }
+    return representable;
+}
+
 // MARK: Block kernels
 
 /// The cell update of one block from its summed gate pre-activations `a` (accumulator q of unit j
@@ -123,18 +134,26 @@ INLINE void finish_block(const ck_stream_op *op, int64_t j0, int64_t width, cons
 }
 
 /// Sums block `blk`'s pre-activations: biases, the table row, then inputs and recurrent columns in
-/// increasing order (the same order on every path). G and NA are constants after inlining, so the
-/// 2·NA accumulators stay in registers.
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline)) static inline void
-block_avx512(const int G, const int NA, const ck_stream_op *op, int64_t blk, const float *trow,
-             const float *h_prev, float *restrict a_out) {
-    const float *p = op->packed + blk * block_size(op->kind, op->inputs, op->recurrent);
+/// increasing order (the same order on every path). G, NA and HALF are constants after inlining,
+/// so the 2·NA accumulators stay in registers and the weight loads are plain (f32) or converting
+/// (f16) loads.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma,f16c"), always_inline)) static inline __m512
+load16(const int HALF, const void *base, int64_t index) {
+    if (HALF) return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)((const uint16_t *)base + index)));
+    return _mm512_load_ps((const float *)base + index);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma,f16c"), always_inline)) static inline void
+block_avx512(const int G, const int NA, const int HALF, const ck_stream_op *op, int64_t blk,
+             const float *trow, const float *h_prev, float *restrict a_out) {
+    const void *p = op->packed;
+    int64_t at = blk * block_size(op->kind, op->inputs, op->recurrent);
     __m512 acc[4][2];
     for (int q = 0; q < NA; q++) {
-        acc[q][0] = _mm512_load_ps(p + q * BW);
-        acc[q][1] = _mm512_load_ps(p + q * BW + 16);
+        acc[q][0] = load16(HALF, p, at + q * BW);
+        acc[q][1] = load16(HALF, p, at + q * BW + 16);
     }
-    p += NA * BW;
+    at += NA * BW;
     if (trow) {
         const float *t = trow + blk * G * BW;
         for (int q = 0; q < G; q++) {
@@ -143,19 +162,19 @@ block_avx512(const int G, const int NA, const ck_stream_op *op, int64_t blk, con
         }
     }
     const float *x = op->x;
-    for (int64_t k = 0; k < op->inputs; k++, p += G * BW) {
+    for (int64_t k = 0; k < op->inputs; k++, at += G * BW) {
         __m512 v = _mm512_set1_ps(x[k]);
         for (int q = 0; q < G; q++) {
-            acc[q][0] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW), acc[q][0]);
-            acc[q][1] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW + 16), acc[q][1]);
+            acc[q][0] = _mm512_fmadd_ps(v, load16(HALF, p, at + q * BW), acc[q][0]);
+            acc[q][1] = _mm512_fmadd_ps(v, load16(HALF, p, at + q * BW + 16), acc[q][1]);
         }
     }
-    for (int64_t k = 0; k < op->recurrent; k++, p += G * BW) {
+    for (int64_t k = 0; k < op->recurrent; k++, at += G * BW) {
         __m512 v = _mm512_set1_ps(h_prev[k]);
         for (int q = 0; q < G; q++) {
             int d = (NA == 4 && G == 3 && q == 2) ? 3 : q;  // GRU: W_hn·h apart from W_in·x
-            acc[d][0] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW), acc[d][0]);
-            acc[d][1] = _mm512_fmadd_ps(v, _mm512_load_ps(p + q * BW + 16), acc[d][1]);
+            acc[d][0] = _mm512_fmadd_ps(v, load16(HALF, p, at + q * BW), acc[d][0]);
+            acc[d][1] = _mm512_fmadd_ps(v, load16(HALF, p, at + q * BW + 16), acc[d][1]);
         }
     }
     for (int q = 0; q < NA; q++) {
@@ -164,33 +183,46 @@ block_avx512(const int G, const int NA, const ck_stream_op *op, int64_t blk, con
     }
 }
 
-AVX512 static void sums_avx512(const ck_stream_op *op, int64_t blk, const float *trow, const float *h_prev,
-                               float *a) {
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma,f16c"))) static void
+sums_avx512(const ck_stream_op *op, int64_t blk, const float *trow, const float *h_prev, float *a) {
+    const int half = op->precision == CK_STREAM_F16;
     switch (op->kind) {
-    case CK_STREAM_LSTM: block_avx512(4, 4, op, blk, trow, h_prev, a); break;
-    case CK_STREAM_GRU: block_avx512(3, 4, op, blk, trow, h_prev, a); break;
-    default: block_avx512(1, 1, op, blk, trow, h_prev, a); break;
+    case CK_STREAM_LSTM:
+        if (half) block_avx512(4, 4, 1, op, blk, trow, h_prev, a); else block_avx512(4, 4, 0, op, blk, trow, h_prev, a);
+        break;
+    case CK_STREAM_GRU:
+        if (half) block_avx512(3, 4, 1, op, blk, trow, h_prev, a); else block_avx512(3, 4, 0, op, blk, trow, h_prev, a);
+        break;
+    default:
+        if (half) block_avx512(1, 1, 1, op, blk, trow, h_prev, a); else block_avx512(1, 1, 0, op, blk, trow, h_prev, a);
+        break;
     }
+}
+
+/// Weight `index` of an operation's packed weights, as f32.
+static inline float weight_at(const ck_stream_op *op, int64_t index) {
+    if (op->precision == CK_STREAM_F16) return (float)((const _Float16 *)op->packed)[index];
+    return ((const float *)op->packed)[index];
 }
 
 /// The portable version of `block_avx512`: the same order of terms, a multiply and an add each.
 static void sums_portable(const ck_stream_op *op, int64_t blk, const float *trow, const float *h_prev,
                           float *a) {
     const int g = gate_count(op->kind), na = accumulator_count(op->kind);
-    const float *p = op->packed + blk * block_size(op->kind, op->inputs, op->recurrent);
-    for (int64_t i = 0; i < na * BW; i++) a[i] = p[i];
-    p += na * BW;
+    int64_t at = blk * block_size(op->kind, op->inputs, op->recurrent);
+    for (int64_t i = 0; i < na * BW; i++) a[i] = weight_at(op, at + i);
+    at += na * BW;
     if (trow)
         for (int64_t i = 0; i < g * BW; i++) a[i] = a[i] + trow[blk * g * BW + i];
-    for (int64_t k = 0; k < op->inputs; k++, p += g * BW) {
+    for (int64_t k = 0; k < op->inputs; k++, at += g * BW) {
         float v = op->x[k];
-        for (int64_t i = 0; i < g * BW; i++) a[i] = a[i] + v * p[i];
+        for (int64_t i = 0; i < g * BW; i++) a[i] = a[i] + v * weight_at(op, at + i);
     }
-    for (int64_t k = 0; k < op->recurrent; k++, p += g * BW) {
+    for (int64_t k = 0; k < op->recurrent; k++, at += g * BW) {
         float v = h_prev[k];
         for (int q = 0; q < g; q++) {
             float *d = a + ((na == 4 && g == 3 && q == 2) ? 3 : q) * BW;
-            for (int64_t j = 0; j < BW; j++) d[j] = d[j] + v * p[q * BW + j];
+            for (int64_t j = 0; j < BW; j++) d[j] = d[j] + v * weight_at(op, at + q * BW + j);
         }
     }
 }

@@ -29,6 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads (the model's own; OpenBLAS runs single-threaded inside them).") var threads: Int = 2
     @Option(help: "OpenBLAS threads (default 1: the model parallelizes itself).") var blasThreads: Int = 1
     @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
+    @Option(help: "Weight format of the sampling run: f32 or f16 (what `generate --weights` selects).")
+    var sampleWeights: StreamStepper.WeightFormat = .f32
     @Flag(help: "Print one JSON object.") var json = false
     @Argument(help: "Corpus file (read as bytes).") var corpus: String
 
@@ -109,7 +111,7 @@ struct BenchCommand: ParsableCommand {
         var sampleRate: Double?
         if sample > 0 {
             // What `charrnn generate` runs for one sample: the one-stream stepper and TokenSampler.
-            let stepper = StreamStepper(model: model, threads: threads)
+            let stepper = StreamStepper(model: model, threads: threads, weightFormat: sampleWeights)
             var logits = [Float](repeating: 0, count: vocab)
             var sampler = TokenSampler(options: SamplingOptions(), vocabularySize: vocab)
             var rng = RNG(seed: 0)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CharRNN
 import Foundation
+import NeuralNet
 import Tensor
 import TextCorpus
 
@@ -32,7 +33,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Always take the most probable unit.") var greedy = false
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Independent samples, computed as one batch.") var samples: Int = 1
-    @Option(help: "Compute threads.") var threads: Int = 1
+    @Option(help: "Compute threads.") var threads: Int = 2
+    @Option(help: "Weights as stored for sampling one stream: f32 (the checkpoint's values) or f16 (half the memory traffic).")
+    var weights: StreamStepper.WeightFormat = .f32
     @Flag(help: "Measure delimiter balance of the generated text; print the report to standard error.") var report = false
     @Option(help: "Write the delimiter report as JSON to this file (instead of standard error).") var reportJson: String?
 
@@ -60,17 +63,20 @@ struct GenerateCommand: ParsableCommand {
                 }
                 primeText = text
             }
-            let generator = Generator(model: loaded.model, vocabulary: loaded.vocabulary)
+            var generator = Generator(model: loaded.model, vocabulary: loaded.vocabulary)
+            generator.weights = weights
             let primeIDs = try generator.primeIDs(primeText, policy: unknown)
             let output = FileHandle.standardOutput
             let primeShown = loaded.vocabulary.decode(primeIDs, unknown: "<unk>")
             let results: [[Int32]]
             if samples == 1 {
-                output.write(Data(primeShown.utf8))
+                let stream = StreamingOutput(output)
+                stream.write(primeShown)
                 results = try generator.generate(prime: primeIDs, length: length, samples: 1, options: sampling, seed: seed) { _, unit in
-                    output.write(Data(unit.utf8))
+                    stream.write(unit)
                 }
-                output.write(Data("\n".utf8))
+                stream.write("\n")
+                stream.flush()
             } else {
                 results = try generator.generate(prime: primeIDs, length: length, samples: samples,
                                                  options: sampling, seed: seed)

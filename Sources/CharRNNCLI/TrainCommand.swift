@@ -5,6 +5,7 @@ import NeuralNet
 import TextCorpus
 
 extension CellKind: ExpressibleByArgument {}
+extension StreamStepper.WeightFormat: ExpressibleByArgument {}
 extension SkipMode: ExpressibleByArgument {}
 extension EncoderDecoderInit: ExpressibleByArgument {}
 

@@ -13,7 +13,19 @@ import Tensor
 /// The copy is taken at init: later changes to the model's parameters are not seen. Not
 /// thread-safe; one caller at a time.
 public final class StreamStepper {
+    /// How the copied weights are stored. Arithmetic is f32 either way.
+    public enum WeightFormat: String, Sendable, CaseIterable {
+        /// The model's f32 values: the same function as `LanguageModel.step`, up to rounding.
+        case f32
+        /// IEEE half precision (11 significant bits, relative rounding error ≤ 2⁻¹¹ per weight;
+        /// biases too): half the bytes each step reads. The layer-0 table and the state stay f32.
+        case f16
+    }
+
     public let config: ModelConfig
+    /// The format the weights are stored in: the one asked for, except `.f32` when some weight
+    /// does not fit in f16 (|w| > 65504).
+    public let weightFormat: WeightFormat
     /// Threads that share every step (the caller's and `threads − 1` workers that spin between
     /// steps and sleep when idle). Results do not depend on it.
     public let threads: Int
@@ -22,6 +34,7 @@ public final class StreamStepper {
     private let ops: [ck_stream_op]
     /// Storage the operations point into (kept alive here).
     private let storage: [AlignedBuffer<Float>]
+    private let halfStorage: [AlignedBuffer<Float16>]
     private let hidden: [(AlignedBuffer<Float>, AlignedBuffer<Float>)]
     private let cells: [AlignedBuffer<Float>]
     private let logitBuffer: AlignedBuffer<Float>
@@ -32,13 +45,13 @@ public final class StreamStepper {
     private var parity: Int32 = 0
 
     /// Packs `model`'s current weights; the state starts at zero.
-    public convenience init(model: LanguageModel<Float>, threads: Int = 2) {
-        self.init(model: model, threads: threads, tableLimitBytes: 64 << 20)
+    public convenience init(model: LanguageModel<Float>, threads: Int = 2, weightFormat: WeightFormat = .f32) {
+        self.init(model: model, threads: threads, weightFormat: weightFormat, tableLimitBytes: 64 << 20)
     }
 
     /// `tableLimitBytes`: the largest layer-0 table used instead of W_ih (tests set 0 to run the
     /// W_ih path).
-    init(model: LanguageModel<Float>, threads: Int, tableLimitBytes: Int) {
+    init(model: LanguageModel<Float>, threads: Int, weightFormat: WeightFormat, tableLimitBytes: Int) {
         let config = model.config
         self.config = config
         let layerCount = config.layers, h = config.hiddenSize, e = config.embeddingSize
@@ -55,6 +68,12 @@ public final class StreamStepper {
         self.threads = Int(ck_stream_team_threads(team))
 
         var storage: [AlignedBuffer<Float>] = [], ops: [ck_stream_op] = [], embeddingTargets: [UnsafeMutablePointer<Float>] = []
+        var packedWeights: [AlignedBuffer<Float>] = []  // per operation
+        func packedBuffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let b = AlignedBuffer<Float>(count: count)
+            packedWeights.append(b)
+            return b.pointer.baseAddress!
+        }
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
             let b = AlignedBuffer<Float>(count: count)
             storage.append(b)
@@ -73,7 +92,7 @@ public final class StreamStepper {
             let wih = p.values(layer.weightIH).baseAddress!, whh = p.values(layer.weightHH).baseAddress!
             let bih = p.values(layer.biasIH).baseAddress!, bhh = p.values(layer.biasHH).baseAddress!
             let inputSize = k == 0 && usesTable ? 0 : config.inputSize(ofLayer: k)
-            let packed = buffer(Int(ck_stream_packed_count(kind, Int64(h), Int64(inputSize), Int64(h))))
+            let packed = packedBuffer(Int(ck_stream_packed_count(kind, Int64(h), Int64(inputSize), Int64(h))))
             ck_stream_pack(kind, Int64(h), Int64(inputSize), Int64(h), wih, whh, bih, bhh, packed)
             var table: UnsafePointer<Float>? = nil
             if k == 0 && usesTable {
@@ -93,7 +112,7 @@ public final class StreamStepper {
                 out0 = k + 1 < layerCount ? inputs[k + 1] : decoderInput
             }
             ops.append(ck_stream_op(
-                kind: kind, residual: config.skip == .residual && k > 0 ? 1 : 0,
+                kind: kind, residual: config.skip == .residual && k > 0 ? 1 : 0, precision: Int32(CK_STREAM_F32),
                 units: Int64(h), inputs: Int64(inputSize), recurrent: Int64(h),
                 packed: packed, table: table, x: inputSize > 0 ? UnsafePointer(inputs[k]) : nil,
                 h: (hidden[k].0.pointer.baseAddress!, hidden[k].1.pointer.baseAddress!),
@@ -101,13 +120,13 @@ public final class StreamStepper {
                 out: (out0, out1)))
         }
         let d = config.decoderInputSize
-        let decoderPacked = buffer(Int(ck_stream_packed_count(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0)))
+        let decoderPacked = packedBuffer(Int(ck_stream_packed_count(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0)))
         ck_stream_pack(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0,
                        model.parameters.values(model.decoderWeight).baseAddress!, nil,
                        model.parameters.values(model.decoderBias).baseAddress!, nil, decoderPacked)
         ops.append(ck_stream_op(
-            kind: Int32(CK_STREAM_LINEAR), residual: 0, units: Int64(v), inputs: Int64(d), recurrent: 0,
-            packed: decoderPacked, table: nil, x: UnsafePointer(decoderInput), h: (nil, nil), c: nil,
+            kind: Int32(CK_STREAM_LINEAR), residual: 0, precision: Int32(CK_STREAM_F32),
+            units: Int64(v), inputs: Int64(d), recurrent: 0, packed: decoderPacked, table: nil, x: UnsafePointer(decoderInput), h: (nil, nil), c: nil,
             out: (logitBuffer.pointer.baseAddress!, nil)))
         var embeddingCopy: UnsafePointer<Float>? = nil
         if !embeddingTargets.isEmpty {
@@ -115,10 +134,34 @@ public final class StreamStepper {
             Kernels.copy(embeddingPointer, into: copy, count: v * e)
             embeddingCopy = UnsafePointer(copy)
         }
+        // Half precision: convert every operation's packed weights (all or none).
+        var halfStorage: [AlignedBuffer<Float16>] = [], format = WeightFormat.f32
+        if weightFormat == .f16 {
+            var fits = true
+            for (i, op) in ops.enumerated() {
+                let count = Int(ck_stream_packed_count(op.kind, op.units, op.inputs, op.recurrent))
+                let half = AlignedBuffer<Float16>(count: count)
+                let raw = UnsafeMutableRawPointer(half.pointer.baseAddress!).assumingMemoryBound(to: UInt16.self)
+                fits = ck_stream_to_f16(packedWeights[i].pointer.baseAddress!, Int64(count), raw) != 0 && fits
+                halfStorage.append(half)
+            }
+            if fits {
+                for i in ops.indices {
+                    ops[i].packed = UnsafeRawPointer(halfStorage[i].pointer.baseAddress!)
+                    ops[i].precision = Int32(CK_STREAM_F16)
+                }
+                format = .f16
+                packedWeights = []  // the f32 copies are no longer read
+            } else {
+                halfStorage = []
+            }
+        }
+        self.weightFormat = format
+        self.halfStorage = halfStorage
         self.embeddingCopy = embeddingCopy
         self.embeddingTargets = embeddingTargets
         self.ops = ops
-        self.storage = storage
+        self.storage = storage + packedWeights
     }
 
     deinit { ck_stream_team_destroy(team) }

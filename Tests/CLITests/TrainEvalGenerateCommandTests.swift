@@ -53,6 +53,13 @@ import TestSupport
         #expect(first.stdout.hasPrefix("abc") && first.stdout.count == 3 + 40 + 1)
         let batch = try CLI.run(["generate", out, "--length", "10", "--samples", "3"])
         #expect(batch.stdout.components(separatedBy: "--- sample").count == 4)
+        // Half-precision weights, one or two threads: a valid sample of the same length, deterministic.
+        let half = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9", "--weights", "f16"])
+        let halfOneThread = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9", "--weights", "f16",
+                                         "--threads", "1"])
+        #expect(half.status == 0, "\(half.stderr)")
+        #expect(half.stdout.hasPrefix("abc") && half.stdout.count == 3 + 40 + 1)
+        #expect(half.stdout == halfOneThread.stdout)
     }
 
     @Test func badInputsGetOneLineErrors() throws {
@@ -66,6 +73,7 @@ import TestSupport
         }
         try expectFailure(["generate", out, "--temperature", "0"], mentioning: "--temperature")
         try expectFailure(["generate", out, "--top-p", "1.5"], mentioning: "--top-p")
+        try expectFailure(["generate", out, "--weights", "f8"], mentioning: "--weights")
         try expectFailure(["generate", out, "--prime", "xyz"], mentioning: "not in the model's vocabulary")
         try expectFailure(["train", corpus, "--bptt", "100", "--batch", "50", "--out", "\(root.path)/small"], mentioning: "too short")
         try expectFailure(["train", corpus, "--hidden", "24", "--embed", "8", "--layers", "1", "--bptt", "10", "--batch", "4",
@@ -108,7 +116,7 @@ import TestSupport
         }
         let generate = GenerateCommand.helpMessage()
         for option in ["--prime", "--prime-file", "--length", "--temperature", "--top-k", "--top-p", "--greedy", "--seed",
-                       "--samples", "--unknown"] {
+                       "--samples", "--unknown", "--weights", "--threads"] {
             #expect(generate.contains(option), "generate help lacks \(option)")
         }
         let eval = EvalCommand.helpMessage()

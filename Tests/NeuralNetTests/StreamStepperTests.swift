@@ -45,7 +45,7 @@ import Tensor
         let expected = Self.reference(model, tokens)
         for tableLimit in [64 << 20, 0] {
             for threads in [1, 2] {
-                let stepper = StreamStepper(model: model, threads: threads, tableLimitBytes: tableLimit)
+                let stepper = StreamStepper(model: model, threads: threads, weightFormat: .f32, tableLimitBytes: tableLimit)
                 let got = Self.run(stepper, tokens)
                 let difference = Self.worst(expected, got)
                 #expect(difference < 2e-5, "table limit \(tableLimit), \(threads) threads: worst \(difference)")
@@ -96,5 +96,35 @@ import Tensor
         let fresh = StreamStepper(model: model, threads: 1)
         #expect(Self.run(other, prefix) == Self.run(fresh, prefix))
         #expect(saved.hidden(layer: 1, stream: 1).contains { $0 != 0 })
+    }
+
+    @Test(arguments: CellKind.allCases)
+    func halfPrecisionWeightsStayClose(_ cell: CellKind) {
+        let config = ModelConfig(vocabularySize: 30, embeddingSize: 8, hiddenSize: 96, layers: 2, cell: cell, skip: .dense)
+        let model = LanguageModel<Float>(config: config, seed: 8)
+        let tokens: [Int32] = (0..<25).map { Int32(($0 * 13) % 30) }
+        let exact = Self.run(StreamStepper(model: model, threads: 2), tokens)
+        let stepper = StreamStepper(model: model, threads: 2, weightFormat: .f16)
+        #expect(stepper.weightFormat == .f16)
+        let half = Self.run(stepper, tokens)
+        let scale = exact.flatMap { $0.map(abs) }.max()!
+        let difference = Self.worst(exact, half)
+        // Each weight is rounded by at most 2⁻¹¹ of itself: the logits move by far less than 1 %.
+        #expect(difference < 1e-3 * scale, "worst \(difference), logit scale \(scale)")
+        #expect(difference > 0, "f16 rounding should be visible")
+        // The portable kernels read the same f16 values.
+        KernelFeatures.forcePortable(true)
+        defer { KernelFeatures.forcePortable(false) }
+        #expect(Self.worst(half, Self.run(StreamStepper(model: model, threads: 1, weightFormat: .f16), tokens)) < 1e-5)
+    }
+
+    @Test func weightsTooLargeForHalfPrecisionStayF32() {
+        let config = ModelConfig(vocabularySize: 10, embeddingSize: 4, hiddenSize: 16, layers: 1, cell: .gru)
+        let model = LanguageModel<Float>(config: config, seed: 1)
+        model.parameters.values(model.decoderWeight)[3] = 1e5
+        let stepper = StreamStepper(model: model, threads: 2, weightFormat: .f16)
+        #expect(stepper.weightFormat == .f32)
+        let tokens: [Int32] = [1, 2, 3, 4]
+        #expect(Self.worst(Self.reference(model, tokens), Self.run(stepper, tokens)) < 1e-2)
     }
 }

@@ -69,18 +69,24 @@ void ck_tanh(int64_t count, const float *x, float *y);
 enum { CK_STREAM_LSTM = 0, CK_STREAM_GRU = 1, CK_STREAM_RNN = 2, CK_STREAM_LINEAR = 3 };
 /// Output units per block.
 #define CK_STREAM_BLOCK 32
+/// Element types of packed operation weights: f32, or IEEE half precision (f16).
+enum { CK_STREAM_F32 = 0, CK_STREAM_F16 = 1 };
 
 /// Elements of the packed weights of one operation.
 int64_t ck_stream_packed_count(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent);
 /// Packs an operation's weights into `dst` (ck_stream_packed_count elements, 64-byte aligned).
 void ck_stream_pack(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent, const float *w_ih,
                     const float *w_hh, const float *b_ih, const float *b_hh, float *dst);
+/// Converts `count` packed f32 values to f16 (round to nearest even); returns 0 when a value does
+/// not fit (|x| > 65504, becomes ±∞), else 1.
+int32_t ck_stream_to_f16(const float *src, int64_t count, uint16_t *dst);
 /// Elements of one packed table row.
 int64_t ck_stream_table_row_count(int32_t kind, int64_t units);
 /// Packs `rows` table rows given gate-major (row r: G·units values, gate q of unit j at q·units + j).
 void ck_stream_pack_table(int32_t kind, int64_t units, int64_t rows, const float *src, float *dst);
 
-/// One operation of a step. A cell reads x (inputs values, may be NULL when inputs = 0), the table
+/// One operation of a step; `packed` holds f32 or f16 values per `precision` (the table is f32). A
+/// cell reads x (inputs values, may be NULL when inputs = 0), the table
 /// row of the step's token (when table is not NULL) and h[parity] (units values); it writes
 /// h[1 − parity], updates c in place (LSTM) and copies the new h (plus x when residual, which needs
 /// inputs = units) to out[0] and out[1] when they are not NULL. A linear operation writes
@@ -89,8 +95,9 @@ void ck_stream_pack_table(int32_t kind, int64_t units, int64_t rows, const float
 typedef struct ck_stream_op {
     int32_t kind;
     int32_t residual;
+    int32_t precision;
     int64_t units, inputs, recurrent;
-    const float *packed;
+    const void *packed;
     const float *table;
     const float *x;
     float *h[2];

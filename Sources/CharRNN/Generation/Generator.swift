@@ -43,6 +43,9 @@ public enum UnknownPrimePolicy: String, Sendable, CaseIterable {
 public struct Generator {
     public let model: LanguageModel<Float>
     public let vocabulary: Vocabulary
+    /// How one sample's stepper stores the weights (`StreamStepper.WeightFormat`); several samples
+    /// always run the model's f32 batch step.
+    public var weights: StreamStepper.WeightFormat = .f32
 
     public init(model: LanguageModel<Float>, vocabulary: Vocabulary) {
         self.model = model; self.vocabulary = vocabulary
@@ -80,7 +83,7 @@ public struct Generator {
         let logits = AlignedBuffer<Float>(count: samples * v)
         // One sample runs on the one-stream stepper (weights repacked for one-row products);
         // several run as a batch through the model's step.
-        let stepper = samples == 1 ? StreamStepper(model: model, threads: model.threads) : nil
+        let stepper = samples == 1 ? StreamStepper(model: model, threads: model.threads, weightFormat: weights) : nil
         let state = RecurrentState<Float>(config: model.config, batchSize: stepper == nil ? samples : 0)
         func advance(_ inputs: [Int32]) {
             if let stepper {
