@@ -10,7 +10,8 @@ import Tensor
 /// - train: full steps (zero grads, forward, backward, global-norm clip at 5.0, Adam lr 2e-3) on
 ///   B streams × T steps; characters/s = B·T / median step time (after 3 warm-up steps).
 /// - eval: forward only with carried state; B·T / median window time.
-/// - sample: one stream, one character at a time, multinomial sampling from the softmax.
+/// - sample: one stream, one character at a time, multinomial sampling from the softmax, on the
+///   path `charrnn generate` takes (`StreamStepper`, f16 weights unless `--sample-weights f32`).
 /// The corpus is read as raw bytes, one id per distinct byte (for ASCII text such as
 /// tinyshakespeare this is the same vocabulary as PyTorch's code points). The step uses the same
 /// `Optimizer` (Adam) and global-norm clipping as `charrnn train`.
@@ -29,8 +30,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads (the model's own; OpenBLAS runs single-threaded inside them).") var threads: Int = 2
     @Option(help: "OpenBLAS threads (default 1: the model parallelizes itself).") var blasThreads: Int = 1
     @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
-    @Option(help: "Weight format of the sampling run: f32 or f16 (what `generate --weights` selects).")
-    var sampleWeights: StreamStepper.WeightFormat = .f32
+    @Option(help: "Weight format of the sampling run: f16 (generate's default) or f32 (what `generate --weights` selects).")
+    var sampleWeights: StreamStepper.WeightFormat = .f16
     @Flag(help: "Print one JSON object.") var json = false
     @Argument(help: "Corpus file (read as bytes).") var corpus: String
 

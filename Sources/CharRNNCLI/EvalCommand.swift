@@ -1,6 +1,7 @@
 import ArgumentParser
 import CharRNN
 import Foundation
+import NeuralNet
 import Tensor
 import TextCorpus
 
@@ -34,6 +35,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Parallel streams.") var batch: Int = 1
     @Option(help: "Window length.") var bptt: Int = 200
     @Option(help: "Compute threads.") var threads: Int = 2
+    @Option(help: "Score token by token through the generation path with these weights (f32 or f16), as one stream (--batch 1).")
+    var weights: StreamStepper.WeightFormat?
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD instead of failing.") var replaceInvalid = false
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Long-range dependency accuracy (closing delimiters, or recall keys) with an n-gram baseline.")
@@ -50,6 +53,9 @@ struct EvalCommand: ParsableCommand {
         if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
         if !longRange && (save != nil || task != .auto) {
             throw ValidationError("--save and --task apply to --long-range only")
+        }
+        if weights != nil && (batch != 1 || longRange) {
+            throw ValidationError("--weights scores one stream token by token: use it with --batch 1 and without --long-range")
         }
         if longRange && batch != 1 { throw ValidationError("--long-range reads the text as one stream: --batch must be 1") }
         if !(0...32).contains(ngramOrder) { throw ValidationError("--ngram-order must be between 0 and 32, got \(ngramOrder)") }
@@ -76,8 +82,12 @@ struct EvalCommand: ParsableCommand {
             }
             let ids = corpus.ids[range]
             let unknown = ids.reduce(0) { $0 + ($1 == Vocabulary.unknownID ? 1 : 0) }
-            let result = try Evaluator.evaluate(model: loaded.model, ids: ids, batchSize: batch, bptt: bptt,
-                                                unknownUnits: unknown)
+            let result = if let weights {
+                Evaluator.evaluateStepwise(model: loaded.model, ids: ids, weights: weights, threads: threads,
+                                           unknownUnits: unknown)
+            } else {
+                try Evaluator.evaluate(model: loaded.model, ids: ids, batchSize: batch, bptt: bptt, unknownUnits: unknown)
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

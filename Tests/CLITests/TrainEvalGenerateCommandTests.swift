@@ -45,6 +45,15 @@ import TestSupport
         #expect((object["units"] as? Int) == Self.corpusText.count - 1)
         #expect((object["unknown_units"] as? Int) == 0)
         #expect(object["perplexity"] is Double)
+        // Token by token through the generation path: the same figure (f32), or within f16 rounding.
+        for (weights, tolerance) in [("f32", 1e-5), ("f16", 2e-3)] {
+            let stepwise = try CLI.run(["eval", out, corpus, "--json", "--weights", weights])
+            #expect(stepwise.status == 0, "\(stepwise.stderr)")
+            let result = try #require(try JSONSerialization.jsonObject(with: Data(stepwise.stdout.utf8)) as? [String: Any])
+            let stepNats = try #require(result["nats_per_unit"] as? Double)
+            #expect(abs(stepNats - nats) < tolerance, "\(weights): \(stepNats) vs \(nats)")
+            #expect((result["units"] as? Int) == Self.corpusText.count - 1)
+        }
 
         let first = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9"])
         let second = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9"])
@@ -55,6 +64,9 @@ import TestSupport
         #expect(batch.stdout.components(separatedBy: "--- sample").count == 4)
         // Half-precision weights, one or two threads: a valid sample of the same length, deterministic.
         let half = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9", "--weights", "f16"])
+        let exact = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9", "--weights", "f32"])
+        #expect(exact.status == 0 && exact.stdout.count == 3 + 40 + 1, "\(exact.stderr)")
+        #expect(half.stdout == first.stdout, "f16 is the default")
         let halfOneThread = try CLI.run(["generate", out, "--prime", "abc", "--length", "40", "--seed", "9", "--weights", "f16",
                                          "--threads", "1"])
         #expect(half.status == 0, "\(half.stderr)")
@@ -74,6 +86,7 @@ import TestSupport
         try expectFailure(["generate", out, "--temperature", "0"], mentioning: "--temperature")
         try expectFailure(["generate", out, "--top-p", "1.5"], mentioning: "--top-p")
         try expectFailure(["generate", out, "--weights", "f8"], mentioning: "--weights")
+        try expectFailure(["eval", out, corpus, "--weights", "f16", "--batch", "4"], mentioning: "--batch 1")
         try expectFailure(["generate", out, "--prime", "xyz"], mentioning: "not in the model's vocabulary")
         try expectFailure(["train", corpus, "--bptt", "100", "--batch", "50", "--out", "\(root.path)/small"], mentioning: "too short")
         try expectFailure(["train", corpus, "--hidden", "24", "--embed", "8", "--layers", "1", "--bptt", "10", "--batch", "4",

@@ -69,4 +69,30 @@ public enum Evaluator {
         let (nats, units) = walk(model: model, stream: stream)
         return EvaluationResult(totalNats: nats, units: units, unknownUnits: unknownUnits)
     }
+
+    /// Scores `ids` as one stream, token by token, through the generation path (`StreamStepper`
+    /// with `weights`): what `charrnn generate` computes, so its cost of f16 weights can be measured.
+    /// Every unit after the first is predicted.
+    public static func evaluateStepwise(model: LanguageModel<Float>, ids: ArraySlice<Int32>,
+                                        weights: StreamStepper.WeightFormat, threads: Int,
+                                        unknownUnits: Int) -> EvaluationResult {
+        let stepper = StreamStepper(model: model, threads: threads, weightFormat: weights)
+        let v = model.config.vocabularySize
+        let logits = AlignedBuffer<Float>(count: v)
+        var total = 0.0, units = 0
+        var previous: Int32? = nil
+        for id in ids {
+            if let previous {
+                stepper.step(token: previous, logits: logits.pointer)
+                var maximum = -Double.infinity
+                for j in 0..<v { maximum = max(maximum, Double(logits[j])) }
+                var sum = 0.0
+                for j in 0..<v { sum += exp(Double(logits[j]) - maximum) }
+                total += maximum + log(sum) - Double(logits[Int(id)])
+                units += 1
+            }
+            previous = id
+        }
+        return EvaluationResult(totalNats: total, units: units, unknownUnits: unknownUnits)
+    }
 }

@@ -43,9 +43,10 @@ public enum UnknownPrimePolicy: String, Sendable, CaseIterable {
 public struct Generator {
     public let model: LanguageModel<Float>
     public let vocabulary: Vocabulary
-    /// How one sample's stepper stores the weights (`StreamStepper.WeightFormat`); several samples
-    /// always run the model's f32 batch step.
-    public var weights: StreamStepper.WeightFormat = .f32
+    /// How one sample's stepper stores the weights (`StreamStepper.WeightFormat`; f16 by default:
+    /// the sampled distributions move by far less than sampling noise, and each step reads half the
+    /// bytes). Several samples always run the model's f32 batch step.
+    public var weights: StreamStepper.WeightFormat = .f16
 
     public init(model: LanguageModel<Float>, vocabulary: Vocabulary) {
         self.model = model; self.vocabulary = vocabulary
