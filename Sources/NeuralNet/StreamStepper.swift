@@ -126,35 +126,24 @@ public final class StreamStepper {
                        model.parameters.values(model.decoderBias).baseAddress!, nil, decoderPacked)
         ops.append(ck_stream_op(
             kind: Int32(CK_STREAM_LINEAR), residual: 0, precision: Int32(CK_STREAM_F32),
-            units: Int64(v), inputs: Int64(d), recurrent: 0, packed: decoderPacked, table: nil, x: UnsafePointer(decoderInput), h: (nil, nil), c: nil,
-            out: (logitBuffer.pointer.baseAddress!, nil)))
+            units: Int64(v), inputs: Int64(d), recurrent: 0, packed: decoderPacked, table: nil,
+            x: UnsafePointer(decoderInput), h: (nil, nil), c: nil, out: (logitBuffer.pointer.baseAddress!, nil)))
         var embeddingCopy: UnsafePointer<Float>? = nil
         if !embeddingTargets.isEmpty {
             let copy = buffer(v * e)
             Kernels.copy(embeddingPointer, into: copy, count: v * e)
             embeddingCopy = UnsafePointer(copy)
         }
-        // Half precision: convert every operation's packed weights (all or none).
+        // Half precision: every operation's packed weights, or none.
         var halfStorage: [AlignedBuffer<Float16>] = [], format = WeightFormat.f32
-        if weightFormat == .f16 {
-            var fits = true
-            for (i, op) in ops.enumerated() {
-                let count = Int(ck_stream_packed_count(op.kind, op.units, op.inputs, op.recurrent))
-                let half = AlignedBuffer<Float16>(count: count)
-                let raw = UnsafeMutableRawPointer(half.pointer.baseAddress!).assumingMemoryBound(to: UInt16.self)
-                fits = ck_stream_to_f16(packedWeights[i].pointer.baseAddress!, Int64(count), raw) != 0 && fits
-                halfStorage.append(half)
+        if weightFormat == .f16, let copies = Self.halfPrecisionCopies(of: packedWeights) {
+            for i in ops.indices {
+                ops[i].packed = UnsafeRawPointer(copies[i].pointer.baseAddress!)
+                ops[i].precision = Int32(CK_STREAM_F16)
             }
-            if fits {
-                for i in ops.indices {
-                    ops[i].packed = UnsafeRawPointer(halfStorage[i].pointer.baseAddress!)
-                    ops[i].precision = Int32(CK_STREAM_F16)
-                }
-                format = .f16
-                packedWeights = []  // the f32 copies are no longer read
-            } else {
-                halfStorage = []
-            }
+            halfStorage = copies
+            format = .f16
+            packedWeights = []  // the f32 copies are no longer read
         }
         self.weightFormat = format
         self.halfStorage = halfStorage
@@ -165,6 +154,18 @@ public final class StreamStepper {
     }
 
     deinit { ck_stream_team_destroy(team) }
+
+    /// f16 copies of packed weights (one per buffer), or nil when some value does not fit.
+    private static func halfPrecisionCopies(of packed: [AlignedBuffer<Float>]) -> [AlignedBuffer<Float16>]? {
+        var copies: [AlignedBuffer<Float16>] = []
+        for buffer in packed {
+            let half = AlignedBuffer<Float16>(count: buffer.count)
+            let bits = UnsafeMutableRawPointer(half.pointer.baseAddress!).assumingMemoryBound(to: UInt16.self)
+            guard ck_stream_to_f16(buffer.pointer.baseAddress!, Int64(buffer.count), bits) != 0 else { return nil }
+            copies.append(half)
+        }
+        return copies
+    }
 
     /// Sets the state to zero (the start of a text).
     public func reset() {

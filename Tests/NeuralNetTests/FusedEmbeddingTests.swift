@@ -6,14 +6,9 @@ import Tensor
 /// sums) gives the same loss, state, parameter gradients and state gradients as the plain path
 /// (gather, then a T·B-row GEMM), for every cell and skip mode.
 @Suite struct FusedEmbeddingTests {
-    struct Case: CustomStringConvertible, Sendable {
-        let cell: CellKind, skip: SkipMode
-        var description: String { "\(cell)-\(skip)" }
-    }
-    static let cases = CellKind.allCases.flatMap { c in SkipMode.allCases.map { Case(cell: c, skip: $0) } }
 
-    @Test(arguments: cases)
-    func fusedPathEqualsPlainPath(_ c: Case) {
+    @Test(arguments: CellSkipCase.all)
+    func fusedPathEqualsPlainPath(_ c: CellSkipCase) {
         let config = ModelConfig(vocabularySize: 9, embeddingSize: 6, hiddenSize: 5, layers: 2, cell: c.cell,
                                  skip: c.skip, dropout: 0.2)
         let t = 4, b = 3

@@ -59,3 +59,12 @@ func makeLayer<S: Real>(_ cell: CellKind, inputSize: Int, hiddenSize: Int, seed:
     return RecurrentLayer(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, parameters: set,
                           weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh)
 }
+
+/// One cell kind with one skip wiring, for tests that run every combination.
+struct CellSkipCase: CustomStringConvertible, Sendable {
+    let cell: CellKind, skip: SkipMode
+    var description: String { "\(cell)-\(skip)" }
+
+    /// Every cell with every skip mode.
+    static let all = CellKind.allCases.flatMap { c in SkipMode.allCases.map { CellSkipCase(cell: c, skip: $0) } }
+}

@@ -6,11 +6,6 @@ import Tensor
 /// cell and skip mode, with and without the layer-0 table, on the AVX-512 and portable kernels;
 /// its results do not depend on the thread count.
 @Suite struct StreamStepperTests {
-    struct Case: CustomStringConvertible, Sendable {
-        let cell: CellKind, skip: SkipMode
-        var description: String { "\(cell)-\(skip)" }
-    }
-    static let cases = CellKind.allCases.flatMap { c in SkipMode.allCases.map { Case(cell: c, skip: $0) } }
 
     /// Logits of every step of `tokens`, from the batched step path (batch of one).
     static func reference(_ model: LanguageModel<Float>, _ tokens: [Int32]) -> [[Float]] {
@@ -34,8 +29,8 @@ import Tensor
         zip(a, b).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? .infinity
     }
 
-    @Test(arguments: cases)
-    func equalsBatchedStep(_ c: Case) {
+    @Test(arguments: CellSkipCase.all)
+    func equalsBatchedStep(_ c: CellSkipCase) {
         // H = 40 and V = 37 are not multiples of the 32-unit blocks: the partial blocks are exercised.
         let config = ModelConfig(vocabularySize: 37, embeddingSize: c.skip == .residual ? 40 : 12, hiddenSize: 40,
                                  layers: 3, cell: c.cell, skip: c.skip)
