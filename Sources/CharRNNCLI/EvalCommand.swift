@@ -33,7 +33,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Which part of the corpus: all, or the test/validation split by the checkpoint's fractions (default: all; test with --long-range).")
     var split: Split?
     @Option(help: "Parallel streams.") var batch: Int = 1
-    @Option(help: "Window length.") var bptt: Int = 200
+    @Option(help: "Window length (with --batch > 1 and --long-range; one stream is read token by token).") var bptt: Int = 200
     @Option(help: "Compute threads.") var threads: Int = 2
     @Option(help: "Score token by token through the generation path with these weights (f32 or f16), as one stream (--batch 1).")
     var weights: StreamStepper.WeightFormat?

@@ -57,9 +57,9 @@ import TextCorpus
         #expect(result.skipped == LongRangeResult.Skipped(unmatchedClosers: 1, mismatchedClosers: 1, unclosedOpeners: 0))
         #expect(result.label == "model" && result.task == .delimiters)
 
-        // The same walk gives the batch-1 cross-entropy of the evaluator.
+        // The same cross-entropy as the evaluator's batch-1 figure (its one-stream engine: equal up to rounding).
         let reference = try Evaluator.evaluate(model: model, ids: ids[...], batchSize: 1, bptt: 4, unknownUnits: 0)
-        #expect(abs(entropy!.natsPerUnit - reference.natsPerUnit) < 1e-9 && entropy!.units == ids.count - 1)
+        #expect(abs(entropy!.natsPerUnit - reference.natsPerUnit) < 1e-6 && entropy!.units == ids.count - 1)
     }
 
     @Test func candidateProbabilitiesAtEveryPositionMatchStepping() throws {

@@ -8,8 +8,8 @@ import TextCorpus
 ///
 /// The model reads the text as one stream (batch 1, so unit position p is row p − 1 of the
 /// stream), in windows of `bptt` units with the state zeroed at the start and carried from window to
-/// window — exactly what ``Evaluator/evaluate(model:ids:batchSize:bptt:unknownUnits:)`` does with
-/// batch 1, so the cross-entropy comes for free. At each target position the probabilities of the
+/// window — the batch-1 figure of ``Evaluator/evaluate(model:ids:batchSize:bptt:unknownUnits:)`` up
+/// to rounding, so the cross-entropy comes for free. At each target position the probabilities of the
 /// candidates (closers, or recall keys) are taken from the model's full softmax over the vocabulary,
 /// not renormalized over the candidates.
 ///

@@ -62,10 +62,16 @@ public enum Evaluator {
     ///
     /// Each stream covers ⌊(N − 1)/B⌋ predictions, so up to B − 1 units at the end go unscored
     /// (`units` says how many were); with `batchSize` 1 every unit after the first is predicted,
-    /// which makes the figure exact and comparable with any implementation.
+    /// which makes the figure exact and comparable with any implementation. One stream runs token
+    /// by token on the one-stream engine with f32 weights (`evaluateStepwise`), which is faster than
+    /// windows of one row and equal up to rounding; `bptt` then does not matter.
     public static func evaluate(model: LanguageModel<Float>, ids: ArraySlice<Int32>, batchSize: Int, bptt: Int,
                                 unknownUnits: Int) throws -> EvaluationResult {
+        // Built for every batch size: it checks the sizes (same errors either way).
         let stream = try BatchStream(ids: ids, batchSize: batchSize, sequenceLength: bptt, requireFullWindow: false)
+        if batchSize == 1 {
+            return evaluateStepwise(model: model, ids: ids, weights: .f32, threads: model.threads, unknownUnits: unknownUnits)
+        }
         let (nats, units) = walk(model: model, stream: stream)
         return EvaluationResult(totalNats: nats, units: units, unknownUnits: unknownUnits)
     }
