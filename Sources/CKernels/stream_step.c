@@ -269,7 +269,8 @@ struct ck_stream_team {
     int32_t count, token, parity, avx;
     padded_counter go;
     padded_counter arrived[MAX_THREADS];
-    atomic_int quit, sleeping;
+    atomic_int quit;
+    atomic_int sleepers;  // workers waiting on `wake`
     pthread_mutex_t lock;
     pthread_cond_t wake;
 };
@@ -317,10 +318,10 @@ static void *worker_main(void *arg) {
                !atomic_load(&team->quit)) {
             if (++spins < (1 << 16)) { _mm_pause(); continue; }
             pthread_mutex_lock(&team->lock);
-            atomic_store(&team->sleeping, 1);
+            atomic_fetch_add(&team->sleepers, 1);
             while (atomic_load(&team->go.value) == seen && !atomic_load(&team->quit))
                 pthread_cond_wait(&team->wake, &team->lock);
-            atomic_store(&team->sleeping, 0);
+            atomic_fetch_sub(&team->sleepers, 1);
             pthread_mutex_unlock(&team->lock);
         }
         if (atomic_load(&team->quit)) return 0;
@@ -380,8 +381,10 @@ void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count,
     // The barrier count of thread 0 continues from the previous job: every thread has passed the
     // same number of barriers.
     long long serial = atomic_load_explicit(&team->arrived[0].value, memory_order_relaxed);
-    atomic_fetch_add(&team->go.value, 1);  // sequentially consistent: pairs with `sleeping`
-    if (atomic_load(&team->sleeping)) {
+    // Sequentially consistent with the sleepers count: a worker that registered as a sleeper before
+    // this increment is woken below; one that registers after it sees the new `go` and does not wait.
+    atomic_fetch_add(&team->go.value, 1);
+    if (atomic_load(&team->sleepers) > 0) {
         pthread_mutex_lock(&team->lock);
         pthread_cond_broadcast(&team->wake);
         pthread_mutex_unlock(&team->lock);

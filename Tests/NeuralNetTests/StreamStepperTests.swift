@@ -56,8 +56,11 @@ import Tensor
         let model = LanguageModel<Float>(config: config, seed: 2)
         let tokens: [Int32] = (0..<40).map { Int32(($0 * 7) % 50) }
         let one = Self.run(StreamStepper(model: model, threads: 1), tokens)
-        let two = Self.run(StreamStepper(model: model, threads: 2), tokens)
-        #expect(one == two)
+        for threads in [2, 3, 4] {
+            let stepper = StreamStepper(model: model, threads: threads)
+            #expect(stepper.threads == threads)
+            #expect(Self.run(stepper, tokens) == one, "\(threads) threads")
+        }
     }
 
     @Test(arguments: CellKind.allCases)
@@ -121,5 +124,20 @@ import Tensor
         #expect(stepper.weightFormat == .f32)
         let tokens: [Int32] = [1, 2, 3, 4]
         #expect(Self.worst(Self.reference(model, tokens), Self.run(stepper, tokens)) < 1e-2)
+    }
+
+    /// Workers that went to sleep between steps wake for the next one (every worker, several of them).
+    @Test(arguments: [2, 4])
+    func idleWorkersWakeUp(_ threads: Int) async throws {
+        let config = ModelConfig(vocabularySize: 12, embeddingSize: 4, hiddenSize: 96, layers: 2, cell: .lstm)
+        let model = LanguageModel<Float>(config: config, seed: 6)
+        let first: [Int32] = [1, 2, 3], second: [Int32] = [4, 5, 6, 7]
+        let serial = StreamStepper(model: model, threads: 1)
+        let expected = (Self.run(serial, first), Self.run(serial, second))
+        let stepper = StreamStepper(model: model, threads: threads)
+        let got1 = Self.run(stepper, first)
+        try await Task.sleep(nanoseconds: 100_000_000)  // far longer than the workers spin
+        let got2 = Self.run(stepper, second)
+        #expect(got1 == expected.0 && got2 == expected.1)
     }
 }
