@@ -10,17 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-../shared/corpora/tinyshakespeare.txt}
 STEPS=${2:-10}
-CELLS=${CELLS:-"lstm gru"}
-HIDDEN=${HIDDEN:-"128 256 512 1024"}
-THREADS=${THREADS:-2}
 REPEAT=${REPEAT:-1}
-PYTHON=${PYTHON:-/root/.cache/charrnn-torch/bin/python}
-TORCH_BENCH=${TORCH_BENCH:-../shared/bench/torch_charlstm.py}
-swift build -c release >/dev/null
-BIN=.build/release/charrnn
-
-field() { "$PYTHON" -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get(sys.argv[2]) or 0)" "$1" "$2"; }
-best() { printf '%s\n' "$@" | sort -n | tail -1; }
+source scripts/bench_common.sh
 
 printf '%-5s %5s | %10s %10s %6s | %10s %10s %6s | %8s %8s %6s | %7s %7s | %6s\n' \
   cell H torch_trn ours_trn ratio torch_eval ours_eval ratio torch_smp ours_smp ratio rss_t rss_o gflops

@@ -11,17 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-../shared/corpora/tinyshakespeare.txt}
 CHARS=${2:-2000}
-CELLS=${CELLS:-"lstm gru"}
-HIDDEN=${HIDDEN:-"128 256 512 1024"}
-THREADS=${THREADS:-2}
 REPEAT=${REPEAT:-3}
-PYTHON=${PYTHON:-/root/.cache/charrnn-torch/bin/python}
-TORCH_BENCH=${TORCH_BENCH:-../shared/bench/torch_charlstm.py}
-swift build -c release >/dev/null
-BIN=.build/release/charrnn
-
-field() { "$PYTHON" -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get(sys.argv[2]) or 0)" "$1" "$2"; }
-best() { printf '%s\n' "$@" | sort -n | tail -1; }
+source scripts/bench_common.sh
 ours() {
   "$BIN" bench --cell "$1" --hidden "$2" --layers 2 --embed 64 --batch 50 --bptt 50 --steps 1 \
     --sample "$CHARS" --sample-weights "$3" --threads "$THREADS" --json "$CORPUS"
