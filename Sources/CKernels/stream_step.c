@@ -23,6 +23,8 @@ static inline int gate_count(int32_t kind) {
     return kind == CK_STREAM_LSTM ? 4 : kind == CK_STREAM_GRU ? 3 : 1;
 }
 static inline int accumulator_count(int32_t kind) { return kind == CK_STREAM_GRU ? 4 : gate_count(kind); }
+/// The accumulator that gate q's recurrent rows add into: its own, except the GRU's n gate (3).
+static inline int recurrent_accumulator(int g, int na, int q) { return na == 4 && g == 3 && q == 2 ? 3 : q; }
 
 static inline int64_t block_count(int64_t units) { return (units + BW - 1) / BW; }
 
@@ -172,7 +174,7 @@ block_avx512(const int G, const int NA, const int HALF, const ck_stream_op *op, 
     for (int64_t k = 0; k < op->recurrent; k++, at += G * BW) {
         __m512 v = _mm512_set1_ps(h_prev[k]);
         for (int q = 0; q < G; q++) {
-            int d = (NA == 4 && G == 3 && q == 2) ? 3 : q;  // GRU: W_hn·h apart from W_in·x
+            int d = recurrent_accumulator(G, NA, q);  // GRU: W_hn·h apart from W_in·x
             acc[d][0] = _mm512_fmadd_ps(v, load16(HALF, p, at + q * BW), acc[d][0]);
             acc[d][1] = _mm512_fmadd_ps(v, load16(HALF, p, at + q * BW + 16), acc[d][1]);
         }
@@ -221,7 +223,7 @@ static void sums_portable(const ck_stream_op *op, int64_t blk, const float *trow
     for (int64_t k = 0; k < op->recurrent; k++, at += g * BW) {
         float v = h_prev[k];
         for (int q = 0; q < g; q++) {
-            float *d = a + ((na == 4 && g == 3 && q == 2) ? 3 : q) * BW;
+            float *d = a + recurrent_accumulator(g, na, q) * BW;
             for (int64_t j = 0; j < BW; j++) d[j] = d[j] + v * weight_at(op, at + q * BW + j);
         }
     }

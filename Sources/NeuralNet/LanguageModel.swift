@@ -288,10 +288,7 @@ public final class LanguageModel<Scalar: Real> {
     /// logits (n×V) = input (n×D) · decoder.weightᵀ + decoder.bias.
     private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
         let v = config.vocabularySize, d = config.decoderInputSize
-        let bias = parameters.values(decoderBias).baseAddress!
-        ParallelChunks.run(extent: n, itemCost: v, threads: threads) { _, r in
-            Kernels.broadcastRows(bias, into: logits + r.lowerBound * v, rows: r.count, cols: v)
-        }
+        Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v, threads: threads)
         ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 1, c: logits, ldc: v)
     }
@@ -350,10 +347,7 @@ public final class LanguageModel<Scalar: Real> {
         let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : output(ofLayer: config.layers - 1)
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
                     beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
-        let dBias = parameters.gradients(decoderBias).baseAddress!
-        ParallelChunks.run(extent: v, itemCost: n, threads: threads) { _, c in
-            Kernels.addColumnSums(dLog + c.lowerBound, rows: n, cols: c.count, stride: v, into: dBias + c.lowerBound)
-        }
+        Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!, threads: threads)
         let dDec = dDecoderInput.pointer.baseAddress!
         ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, alpha: 1, a: dLog, lda: v,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 0, c: dDec, ldc: d)

@@ -169,21 +169,11 @@ public final class RecurrentLayer<Scalar: Real> {
     /// Fills `rows` rows of G·H with the biases that belong to the input side: b_ih + b_hh, or only
     /// b_ih for GRU (whose b_hn sits inside r∘(·)).
     private func broadcastInputBiases(into matrix: UnsafeMutablePointer<Scalar>, rows: Int) {
-        let w = W, g = gateWidth, gru = cell == .gru
-        ParallelChunks.run(extent: rows, itemCost: g, threads: threads) { _, r in
-            if gru {
-                Kernels.broadcastRows(w.bih, into: matrix + r.lowerBound * g, rows: r.count, cols: g)
-            } else {
-                Kernels.broadcastRowSum(w.bih, w.bhh, into: matrix + r.lowerBound * g, rows: r.count, cols: g)
-            }
-        }
-    }
-
-    /// `sums += column sums of matrix` (rows×G·H), the columns split between threads.
-    private func addColumnSums(_ matrix: UnsafePointer<Scalar>, rows: Int, into sums: UnsafeMutablePointer<Scalar>) {
-        let g = gateWidth
-        ParallelChunks.run(extent: g, itemCost: rows, threads: threads) { _, c in
-            Kernels.addColumnSums(matrix + c.lowerBound, rows: rows, cols: c.count, stride: g, into: sums + c.lowerBound)
+        let w = W
+        if cell == .gru {
+            Kernels.broadcastRows(w.bih, into: matrix, rows: rows, cols: gateWidth, threads: threads)
+        } else {
+            Kernels.broadcastRowSum(w.bih, w.bhh, into: matrix, rows: rows, cols: gateWidth, threads: threads)
         }
     }
 
@@ -315,8 +305,8 @@ public final class RecurrentLayer<Scalar: Real> {
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
                     b: hsP, ldb: h, beta: 1, c: gHH, ldc: h)
-        addColumnSums(dGxP, rows: n, into: parameters.gradients(biasIH).baseAddress!)
-        addColumnSums(dHidden, rows: n, into: parameters.gradients(biasHH).baseAddress!)
+        Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!, threads: threads)
+        Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!, threads: threads)
         if let (table, v) = tableOfLastForward {
             // Input rows are table rows: sum the gate gradients per table row (S, V×G·H); then
             // ∂W_ih += Sᵀ·table and ∂table = S·W_ih.

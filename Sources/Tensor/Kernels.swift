@@ -26,6 +26,35 @@ public enum Kernels {
         S._addColumnSums(matrix, rows: rows, cols: cols, stride: stride ?? cols, into: sums)
     }
 
+    /// `broadcastRows` with the rows split between up to `threads` threads (`ParallelChunks`).
+    public static func broadcastRows<S: Real>(
+        _ row: UnsafePointer<S>, into matrix: UnsafeMutablePointer<S>, rows: Int, cols: Int, threads: Int
+    ) {
+        ParallelChunks.run(extent: rows, itemCost: cols, threads: threads) { _, r in
+            S._broadcastRows(row, into: matrix + r.lowerBound * cols, rows: r.count, cols: cols)
+        }
+    }
+
+    /// `broadcastRowSum` with the rows split between up to `threads` threads (`ParallelChunks`).
+    public static func broadcastRowSum<S: Real>(
+        _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, into matrix: UnsafeMutablePointer<S>,
+        rows: Int, cols: Int, threads: Int
+    ) {
+        ParallelChunks.run(extent: rows, itemCost: cols, threads: threads) { _, r in
+            S._broadcastRowSum(a, b, into: matrix + r.lowerBound * cols, rows: r.count, cols: cols)
+        }
+    }
+
+    /// `addColumnSums` of a rows×cols matrix (stride `cols`) with the columns split between up to
+    /// `threads` threads; each column is summed in row order, so the result does not depend on them.
+    public static func addColumnSums<S: Real>(
+        _ matrix: UnsafePointer<S>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<S>, threads: Int
+    ) {
+        ParallelChunks.run(extent: cols, itemCost: rows, threads: threads) { _, c in
+            S._addColumnSums(matrix + c.lowerBound, rows: rows, cols: c.count, stride: cols, into: sums + c.lowerBound)
+        }
+    }
+
     /// Sets `count` elements to `value` (0 by default). Use this and `copy` rather than the
     /// pointer's own `update` in generic code: those copy element by element through value
     /// witnesses when the caller is not specialized.

@@ -45,13 +45,14 @@ import TestSupport
         #expect((object["units"] as? Int) == Self.corpusText.count - 1)
         #expect((object["unknown_units"] as? Int) == 0)
         #expect(object["perplexity"] is Double)
-        // Token by token through the generation path: the same figure (f32), or within f16 rounding.
-        for (weights, tolerance) in [("f32", 1e-5), ("f16", 2e-3)] {
+        // One stream is scored on the generation engine in f32: `--weights f32` is the same figure;
+        // f16 weights stay within their rounding.
+        for (weights, tolerance) in [("f32", 0.0), ("f16", 2e-3)] {
             let stepwise = try CLI.run(["eval", out, corpus, "--json", "--weights", weights])
             #expect(stepwise.status == 0, "\(stepwise.stderr)")
             let result = try #require(try JSONSerialization.jsonObject(with: Data(stepwise.stdout.utf8)) as? [String: Any])
             let stepNats = try #require(result["nats_per_unit"] as? Double)
-            #expect(abs(stepNats - nats) < tolerance, "\(weights): \(stepNats) vs \(nats)")
+            #expect(abs(stepNats - nats) <= tolerance, "\(weights): \(stepNats) vs \(nats)")
             #expect((result["units"] as? Int) == Self.corpusText.count - 1)
         }
 
@@ -87,6 +88,7 @@ import TestSupport
         try expectFailure(["generate", out, "--top-p", "1.5"], mentioning: "--top-p")
         try expectFailure(["generate", out, "--weights", "f8"], mentioning: "--weights")
         try expectFailure(["eval", out, corpus, "--weights", "f16", "--batch", "4"], mentioning: "--batch 1")
+        try expectFailure(["eval", out, corpus, "--weights", "f32", "--long-range"], mentioning: "without --long-range")
         try expectFailure(["generate", out, "--prime", "xyz"], mentioning: "not in the model's vocabulary")
         try expectFailure(["train", corpus, "--bptt", "100", "--batch", "50", "--out", "\(root.path)/small"], mentioning: "too short")
         try expectFailure(["train", corpus, "--hidden", "24", "--embed", "8", "--layers", "1", "--bptt", "10", "--batch", "4",

@@ -84,21 +84,16 @@ public enum Evaluator {
                                         unknownUnits: Int) -> EvaluationResult {
         let stepper = StreamStepper(model: model, threads: threads, weightFormat: weights)
         let v = model.config.vocabularySize
-        let logits = AlignedBuffer<Float>(count: v)
-        var total = 0.0, units = 0
-        var previous: Int32? = nil
-        for id in ids {
-            if let previous {
-                stepper.step(token: previous, logits: logits.pointer)
-                var maximum = -Double.infinity
-                for j in 0..<v { maximum = max(maximum, Double(logits[j])) }
-                var sum = 0.0
-                for j in 0..<v { sum += exp(Double(logits[j]) - maximum) }
-                total += maximum + log(sum) - Double(logits[Int(id)])
-                units += 1
+        let logits = AlignedBuffer<Float>(count: v), logSumExp = AlignedBuffer<Float>(count: 1)
+        var total = 0.0
+        for (input, target) in zip(ids, ids.dropFirst()) {
+            stepper.step(token: input, logits: logits.pointer)
+            // The same cross-entropy kernel as the window path and training.
+            total += withUnsafePointer(to: target) { targetP in
+                Kernels.softmaxCrossEntropy(logits: logits.pointer.baseAddress!, rows: 1, cols: v, targets: targetP,
+                                            logSumExp: logSumExp.pointer.baseAddress!)
             }
-            previous = id
         }
-        return EvaluationResult(totalNats: total, units: units, unknownUnits: unknownUnits)
+        return EvaluationResult(totalNats: total, units: max(ids.count - 1, 0), unknownUnits: unknownUnits)
     }
 }
