@@ -25,15 +25,15 @@ let package = Package(
             name: "CICU",
             linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icudata")]
         ),
-        // Per-step kernels in C, compiled for AVX-512 inside the functions that need it and chosen
-        // at run time, so the package still runs on CPUs without AVX-512.
+        // The GEMM engine and the per-step kernels in C, compiled for AVX-512 or AVX2+FMA inside the
+        // functions that need it and chosen at run time, so the package runs on any x86-64 CPU
+        // (and elsewhere on the portable kernels).
         .target(name: "CKernels"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Library modules
         .target(name: "TextCorpus", dependencies: ["CICU", "CZlib"]),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "Tensor", dependencies: ["CKernels"]),
         .target(name: "NeuralNet", dependencies: ["Tensor", "CKernels"]),
         .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet"]),
 

@@ -1,6 +1,7 @@
 // Float cell kernels: see ckernels.h. Each kernel body is written once as plain loops in an
-// always-inline function and instantiated twice: inside an AVX-512 function (the compiler
-// vectorizes the loops 16 lanes wide) and inside a portable one.
+// always-inline function and instantiated three times: inside an AVX-512 function (the compiler
+// vectorizes the loops 16 lanes wide), an AVX2+FMA one (8 lanes) and a portable one; the GEMM
+// engine's choice for the calling thread (`ck_gemm_isa`) picks one.
 #include "ckernels.h"
 #include <string.h>
 
@@ -106,9 +107,14 @@ INLINE void exp_body(int64_t count, const float *x, float *y) {
 
 #define INSTANTIATE(NAME, BODY, PARAMS, ARGS)                                                  \
     AVX512 static void NAME##_avx512 PARAMS { BODY ARGS; }                                     \
+    AVX2 static void NAME##_avx2 PARAMS { BODY ARGS; }                                         \
     static void NAME##_portable PARAMS { BODY ARGS; }                                          \
     void NAME PARAMS {                                                                         \
-        if (ck_has_avx512()) NAME##_avx512 ARGS; else NAME##_portable ARGS;                    \
+        switch (ck_gemm_isa()) {                                                               \
+        case 2: NAME##_avx512 ARGS; break;                                                     \
+        case 1: NAME##_avx2 ARGS; break;                                                       \
+        default: NAME##_portable ARGS; break;                                                  \
+        }                                                                                      \
     }
 
 INSTANTIATE(ck_lstm_forward, lstm_forward_body,

@@ -10,6 +10,7 @@
 // like c and c_prev), so the loops are vectorized without runtime overlap checks.
 #define SAFE_LOOP _Pragma("clang loop vectorize(assume_safety)")
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
+#define AVX2 __attribute__((target("avx2,fma")))
 
 int32_t ck_has_avx512(void);
 

@@ -27,8 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Streams per batch B.") var batch: Int = 50
     @Option(help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
     @Option(help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
-    @Option(help: "Threads (the model's own; OpenBLAS runs single-threaded inside them).") var threads: Int = 2
-    @Option(help: "OpenBLAS threads (default 1: the model parallelizes itself).") var blasThreads: Int = 1
+    @Option(help: "Threads the model computes on.") var threads: Int = 2
     @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Option(help: "Weight format of the sampling run: f16 (generate's default) or f32 (what `generate --weights` selects).")
     var sampleWeights: StreamStepper.WeightFormat = .f16
@@ -63,7 +62,6 @@ struct BenchCommand: ParsableCommand {
         for byte in 0..<256 where present[byte] { idOf[byte] = Int32(vocab); vocab += 1 }
         let ids = bytes.map { idOf[Int($0)] }
 
-        BLAS.setThreads(blasThreads)
         let config = ModelConfig(vocabularySize: vocab, embeddingSize: embed, hiddenSize: hidden,
                                  layers: layers, cell: cellKind)
         let model = LanguageModel<Float>(config: config, seed: 0)

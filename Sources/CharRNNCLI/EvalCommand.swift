@@ -64,7 +64,6 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            BLAS.setThreads(1)
             let loaded = try Checkpoint.load(from: checkpoint)
             loaded.model.threads = threads
             if longRange { return try runLongRange(loaded) }

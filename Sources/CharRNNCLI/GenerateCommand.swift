@@ -50,7 +50,6 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            BLAS.setThreads(1)
             let loaded = try Checkpoint.load(from: checkpoint)
             loaded.model.threads = threads
             var primeText = prime ?? ""

@@ -83,7 +83,6 @@ struct GradientsCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            BLAS.setThreads(threads)
             let model: LanguageModel<Float>
             let ids: [Int32]
             var description: String
@@ -106,6 +105,7 @@ struct GradientsCommand: ParsableCommand {
                 ids = text.ids
                 description = GradientFlowMeasurement.describe(options, recurrentScale: recurrentScale)
             }
+            model.threads = threads
             if let recurrentScale { GradientFlowMeasurement.scaleRecurrentWeights(of: model, by: recurrentScale) }
             let result = try GradientFlowMeasurement.measure(model: model, ids: ids[...], length: length, windows: windows,
                                                              batchSize: batch, initialization: description)

@@ -38,8 +38,7 @@ public final class LanguageModel<Scalar: Real> {
     public let encoderWeight: ParameterSlot, decoderWeight: ParameterSlot, decoderBias: ParameterSlot
 
     /// Threads the model computes on (stream-split recurrence and block-split GEMMs, see
-    /// `RecurrentLayer.threads`); default 2. Results do not depend on it. For speed also set
-    /// OpenBLAS to one thread (`BLAS.setThreads(1)`), so its idle workers do not spin.
+    /// `RecurrentLayer.threads`); default 2. Results do not depend on it, bit for bit.
     public var threads: Int = 2 {
         didSet { threads = max(1, threads); for layer in layers { layer.threads = threads } }
     }
@@ -289,8 +288,8 @@ public final class LanguageModel<Scalar: Real> {
     private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
         let v = config.vocabularySize, d = config.decoderInputSize
         Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v, threads: threads)
-        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, alpha: 1, a: input, lda: d,
-                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 1, c: logits, ldc: v)
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, a: input, lda: d,
+                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: logits, ldc: v, accumulate: true)
     }
 
     /// Number of steps T of the last forward.
@@ -345,12 +344,12 @@ public final class LanguageModel<Scalar: Real> {
         }
         // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
         let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : output(ofLayer: config.layers - 1)
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, alpha: 1, a: dLog, lda: v, b: decIn, ldb: d,
-                    beta: 1, c: parameters.gradients(decoderWeight).baseAddress!, ldc: d)
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, a: dLog, lda: v, b: decIn, ldb: d,
+                    c: parameters.gradients(decoderWeight).baseAddress!, ldc: d, accumulate: true)
         Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!, threads: threads)
         let dDec = dDecoderInput.pointer.baseAddress!
-        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, alpha: 1, a: dLog, lda: v,
-                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, beta: 0, c: dDec, ldc: d)
+        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, a: dLog, lda: v,
+                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: dDec, ldc: d, accumulate: false)
         for k in 0..<config.layers {
             let dOut = dOutputs[k].pointer.baseAddress!
             if config.skip == .dense {

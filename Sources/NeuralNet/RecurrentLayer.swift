@@ -28,7 +28,7 @@ public final class RecurrentLayer<Scalar: Real> {
 
     /// Threads this layer computes on: the per-step recurrence splits the B streams into this many
     /// groups, and the whole-window GEMMs are split into this many blocks (`ParallelGemm`). Results
-    /// do not depend on it. For speed, also set OpenBLAS to 1 thread (`BLAS.setThreads(1)`).
+    /// do not depend on it, bit for bit.
     public var threads = 2
 
     /// Capacity of the workspaces (T_max, B).
@@ -128,8 +128,8 @@ public final class RecurrentLayer<Scalar: Real> {
         tableOfLastForward = nil
         // Input projection of all steps: gx = X·W_ihᵀ + biases (one GEMM).
         broadcastInputBiases(into: gxP, rows: n)
-        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: g, k: inputSize, alpha: 1, a: input,
-                    lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: g, k: inputSize, a: input,
+                    lda: inputSize, b: w.ih, ldb: inputSize, c: gxP, ldc: g, accumulate: true)
         runRecurrence(steps: t, h0: h0, c0: c0)
     }
 
@@ -152,8 +152,8 @@ public final class RecurrentLayer<Scalar: Real> {
         }
         let proj = projectedTable.pointer.baseAddress!
         broadcastInputBiases(into: proj, rows: v)
-        Scalar.gemm(transA: false, transB: true, m: v, n: g, k: inputSize, alpha: 1, a: table, lda: inputSize,
-                    b: W.ih, ldb: inputSize, beta: 1, c: proj, ldc: g)
+        Scalar.gemm(transA: false, transB: true, m: v, n: g, k: inputSize, a: table, lda: inputSize,
+                    b: W.ih, ldb: inputSize, c: proj, ldc: g, accumulate: true)
         let gxP = gx.pointer.baseAddress!, idP = ids.baseAddress!
         ParallelChunks.run(extent: n, itemCost: g, threads: threads) { _, r in
             ModelKernels.gatherRows(table: proj, cols: g, ids: idP + r.lowerBound, rows: r.count,
@@ -208,10 +208,8 @@ public final class RecurrentLayer<Scalar: Real> {
         // non-Sendable closure into the worker threads, which all finish before this returns.
         withoutActuallyEscaping(body) { body in
             let boxed = UncheckedSendableBox(body)
-            BLAS.singleThreaded {
-                DispatchQueue.concurrentPerform(iterations: groups) { i in
-                    boxed.value((i * b / groups)..<((i + 1) * b / groups), 1)
-                }
+            DispatchQueue.concurrentPerform(iterations: groups) { i in
+                boxed.value((i * b / groups)..<((i + 1) * b / groups), 1)
             }
         }
     }
@@ -303,8 +301,8 @@ public final class RecurrentLayer<Scalar: Real> {
         // equals the input-side one except for GRU.
         let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, alpha: 1, a: dHidden, lda: g,
-                    b: hsP, ldb: h, beta: 1, c: gHH, ldc: h)
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, a: dHidden, lda: g,
+                    b: hsP, ldb: h, c: gHH, ldc: h, accumulate: true)
         Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!, threads: threads)
         Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!, threads: threads)
         if let (table, v) = tableOfLastForward {
@@ -315,16 +313,16 @@ public final class RecurrentLayer<Scalar: Real> {
             tableIDs.withUnsafeBufferPointer { ids in
                 ModelKernels.scatterAddRows(dGxP, cols: g, ids: ids.baseAddress!, rows: n, into: sums)
             }
-            Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: v, alpha: 1, a: sums, lda: g,
-                        b: table, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
-            Scalar.gemm(transA: false, transB: false, m: v, n: inputSize, k: g, alpha: 1, a: sums, lda: g,
-                        b: w.ih, ldb: inputSize, beta: 0, c: dTable.pointer.baseAddress!, ldc: inputSize)
+            Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: v, a: sums, lda: g,
+                        b: table, ldb: inputSize, c: gIH, ldc: inputSize, accumulate: true)
+            Scalar.gemm(transA: false, transB: false, m: v, n: inputSize, k: g, a: sums, lda: g,
+                        b: w.ih, ldb: inputSize, c: dTable.pointer.baseAddress!, ldc: inputSize, accumulate: false)
             return
         }
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, alpha: 1, a: dGxP, lda: g,
-                    b: inputOfLastForward!, ldb: inputSize, beta: 1, c: gIH, ldc: inputSize)
-        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: inputSize, k: g, alpha: 1, a: dGxP, lda: g,
-                    b: w.ih, ldb: inputSize, beta: 0, c: dInput.pointer.baseAddress!, ldc: inputSize)
+        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, a: dGxP, lda: g,
+                    b: inputOfLastForward!, ldb: inputSize, c: gIH, ldc: inputSize, accumulate: true)
+        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: inputSize, k: g, a: dGxP, lda: g,
+                    b: w.ih, ldb: inputSize, c: dInput.pointer.baseAddress!, ldc: inputSize, accumulate: false)
     }
 
     /// The per-step part of backward for streams `streams` (t = T−1 down to 0): the cell kernel
@@ -410,23 +408,23 @@ public final class RecurrentLayer<Scalar: Real> {
         } else {
             Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: b, cols: g)
         }
-        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: inputSize, alpha: 1, a: input,
-                    lda: inputSize, b: w.ih, ldb: inputSize, beta: 1, c: gxP, ldc: g)
+        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: inputSize, a: input,
+                    lda: inputSize, b: w.ih, ldb: inputSize, c: gxP, ldc: g, accumulate: true)
         switch cell {
         case .lstm:
-            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
-                        b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, a: h, lda: hid,
+                        b: w.hh, ldb: hid, c: gxP, ldc: g, accumulate: true)
             CellKernels.lstmForward(batch: b, hidden: hid, gates: gxP, cPrev: c!, c: c!,
                                     tanhC: stepTanh.pointer.baseAddress!, hOut: h)
         case .gru:
             let ghP = stepGh.pointer.baseAddress!
             Kernels.broadcastRows(w.bhh, into: ghP, rows: b, cols: g)
-            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
-                        b: w.hh, ldb: hid, beta: 1, c: ghP, ldc: g)
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, a: h, lda: hid,
+                        b: w.hh, ldb: hid, c: ghP, ldc: g, accumulate: true)
             CellKernels.gruForward(batch: b, hidden: hid, gx: gxP, gh: ghP, hPrev: h, hOut: h)
         case .rnn:
-            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, alpha: 1, a: h, lda: hid,
-                        b: w.hh, ldb: hid, beta: 1, c: gxP, ldc: g)
+            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, a: h, lda: hid,
+                        b: w.hh, ldb: hid, c: gxP, ldc: g, accumulate: true)
             CellKernels.rnnForward(count: b * hid, pre: gxP, hOut: h)
         }
     }

@@ -97,8 +97,8 @@ public final class StreamStepper {
             var table: UnsafePointer<Float>? = nil
             if k == 0 && usesTable {
                 let sums = AlignedBuffer<Float>(count: v * g * h)
-                Float.gemm(transA: false, transB: true, m: v, n: g * h, k: e, alpha: 1, a: embeddingPointer, lda: e,
-                           b: wih, ldb: e, beta: 0, c: sums.pointer.baseAddress!, ldc: g * h)
+                Float.gemm(transA: false, transB: true, m: v, n: g * h, k: e, a: embeddingPointer, lda: e,
+                           b: wih, ldb: e, c: sums.pointer.baseAddress!, ldc: g * h, accumulate: false)
                 let rows = buffer(v * Int(ck_stream_table_row_count(kind, Int64(h))))
                 ck_stream_pack_table(kind, Int64(h), Int64(v), sums.pointer.baseAddress!, rows)
                 table = UnsafePointer(rows)

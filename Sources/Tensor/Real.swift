@@ -1,4 +1,3 @@
-import CBLAS
 import CKernels
 import Foundation
 
@@ -10,13 +9,17 @@ import Foundation
 /// matrix, and each conformance runs concrete, vectorized code. Per-element work never goes through
 /// a generic witness.
 public protocol Real: BinaryFloatingPoint, Sendable, RealKernels {
-    /// Row-major `C = alpha · op(A) · op(B) + beta · C` (BLAS gemm), where op(A) is m×k, op(B) is k×n,
-    /// C is m×n; `lda`, `ldb`, `ldc` are the row strides (in elements) of A, B, C as stored.
+    /// Row-major C = op(A)·op(B), or C += op(A)·op(B) when `accumulate`, where op(A) is m×k, op(B)
+    /// is k×n and C is m×n; `lda`, `ldb`, `ldc` are the row strides (in elements) of A, B, C as
+    /// stored (A is k×m when `transA`, B is n×k when `transB`). Runs the package's own GEMM engine
+    /// (`ck_sgemm`/`ck_dgemm`): every element is one fused multiply-add chain over k in increasing
+    /// order, starting from 0 or from C's value, so its bits depend only on its row of op(A) and
+    /// column of op(B) — never on m, n, how a caller splits the product, the threads, the CPU's
+    /// kernel (AVX-512, AVX2, portable) or the environment.
     static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Self, a: UnsafePointer<Self>, lda: Int,
-        b: UnsafePointer<Self>, ldb: Int,
-        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
 
     /// e^x as used by the kernels. `Double`: libm. `Float`: the vectorizable approximation
     /// `FastMath.exp` (max relative error below 4e-7 for x in [−87, 88]; see `FastMath`).
@@ -42,28 +45,14 @@ extension Real {
     public static func kernelSigmoid(_ x: Self) -> Self { 1 / (1 + kernelExp(-x)) }
 }
 
-@inline(__always)
-private func transposeFlag(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
-
 extension Float: Real {
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Float, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
-        if m == 0 || n == 0 { return }
-        if m == 1 && n * k >= 1 << 19 {
-            // One row against a large B (generation with one stream, H ≥ 512): a matrix–vector
-            // product, which BLAS runs straight from B's storage instead of packing B as gemm
-            // does (measured 1.5× faster sampling at H = 512, slower at H ≤ 256).
-            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-                        alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
-            return
-        }
-        cblas_sgemm(CblasRowMajor, transposeFlag(transA), transposeFlag(transB),
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                    beta, c, Int32(ldc))
+        ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb),
+                 c, Int64(ldc), accumulate ? 1 : 0)
     }
     @inline(__always) public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
@@ -111,22 +100,11 @@ extension Float: Real {
 extension Double: Real {
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Double, a: UnsafePointer<Double>, lda: Int,
-        b: UnsafePointer<Double>, ldb: Int,
-        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool
     ) {
-        if m == 0 || n == 0 { return }
-        if m == 1 && n * k >= 1 << 19 {
-            // One row against a large B (generation with one stream, H ≥ 512): a matrix–vector
-            // product, which BLAS runs straight from B's storage instead of packing B as gemm
-            // does (measured 1.5× faster sampling at H = 512, slower at H ≤ 256).
-            cblas_dgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-                        alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
-            return
-        }
-        cblas_dgemm(CblasRowMajor, transposeFlag(transA), transposeFlag(transB),
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                    beta, c, Int32(ldc))
+        ck_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb),
+                 c, Int64(ldc), accumulate ? 1 : 0)
     }
     @inline(__always) public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Double) -> Double { Foundation.tanh(x) }
@@ -140,26 +118,5 @@ extension Double: Real {
                                    c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
         ck_dgemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0), c, Int64(ldc),
                         accumulate ? 1 : 0)
-    }
-}
-
-/// OpenBLAS process-wide settings.
-public enum BLAS {
-    /// Sets the number of threads OpenBLAS uses for every later call (process-wide).
-    public static func setThreads(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
-    }
-
-    /// The number of threads OpenBLAS currently uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
-
-    /// Runs `body` with OpenBLAS limited to one thread (for BLAS calls made concurrently from
-    /// several threads of our own), then restores the previous count.
-    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let saved = openblas_get_num_threads()
-        if saved == 1 { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(saved) }
-        return try body()
     }
 }

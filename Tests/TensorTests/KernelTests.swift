@@ -35,34 +35,6 @@ import Testing
         #expect(worst < 6e-7, "worst relative error \(worst)")
     }
 
-    /// gemm in every transpose combination, with beta accumulation, against a plain triple loop; one
-    /// row against a large B takes the matrix–vector route.
-    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
-    func gemmMatchesNaive(transA: Bool, transB: Bool) {
-      for (m, n, k) in [(5, 7, 3), (1, 7, 3), (1, 1024, 600)] {
-        var rng = RNG(seed: 1)
-        let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
-        let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
-        var c = (0..<(m * n)).map { _ in rng.uniform(-1, 1) }
-        var expected = c
-        var product = c
-        for i in 0..<m { for j in 0..<n {
-            var s = 0.0
-            for p in 0..<k { s += (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]) }
-            expected[i * n + j] = 2 * s + 0.5 * expected[i * n + j]
-            product[i * n + j] = s
-        }}
-        Double.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: a, lda: transA ? m : k,
-                    b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n)
-        #expect(zip(c, expected).allSatisfy { abs($0 - $1) < 1e-14 * Double(k) })
-        let af = a.map(Float.init), bf = b.map(Float.init)
-        var cf = [Float](repeating: 0, count: m * n)
-        Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: af, lda: transA ? m : k,
-                   b: bf, ldb: transB ? k : n, beta: 0, c: &cf, ldc: n)
-        #expect(zip(cf, product).allSatisfy { abs(Double($0) - $1) < 4e-6 * Double(k) })
-      }
-    }
-
     @Test func softmaxCrossEntropyIsStableAndCorrect() {
         // Huge logits would overflow a naive exp; the loss of row 0 is log(1 + e^-1000·…) ≈ 0.
         let logits: [Double] = [1000, 0, -1000, 1, 2, 3]
@@ -89,26 +61,5 @@ import Testing
             for p in 0..<n { dot += q[i * n + p] * q[j * n + p] }
             #expect(abs(dot - (i == j ? 1 : 0)) < 1e-12)
         }}
-    }
-}
-
-@Suite struct ParallelGemmTests {
-    /// Block-split GEMM (rows when m ≥ n, else columns) equals one BLAS call, in every transpose
-    /// combination, on sizes large enough to be split.
-    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
-    func splitGemmMatchesSingleCall(transA: Bool, transB: Bool) {
-        for (m, n, k) in [(200, 90, 120), (40, 300, 200)] {
-            var rng = RNG(seed: 9)
-            let a = (0..<(m * k)).map { _ in Float(rng.uniform(-1, 1)) }
-            let b = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
-            let c0 = (0..<(m * n)).map { _ in Float(rng.uniform(-1, 1)) }
-            var single = c0, split = c0
-            Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: transA ? m : k,
-                       b: b, ldb: transB ? k : n, beta: 1, c: &single, ldc: n)
-            ParallelGemm.gemm(threads: 2, transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a,
-                              lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 1, c: &split, ldc: n)
-            #expect(m * n * k >= 2 * ParallelGemm.minimumWorkPerThread)
-            #expect(zip(single, split).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
-        }
     }
 }

@@ -22,15 +22,27 @@ int64_t ck_packed_count(int64_t k, int64_t n);
 void ck_spack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, float *dst);
 void ck_dpack(const double *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, double *dst);
 
-/// C[0..<m, 0..<n] = A·B (accumulate = 0) or C += A·B (accumulate = 1), where A is m×k (row stride
-/// `lda`), B is packed k×N (N ≥ n) and the first column of C corresponds to panel `panel0` of B
-/// (so a caller can compute a block of columns that starts at a multiple of 32). Every element of C
-/// is summed over k in increasing order (fused multiply-adds on AVX-512), whatever m, n and panel0 are: the
-/// result of a row does not depend on how rows or columns are split between calls.
+/// The GEMM engine (gemm.c): C[0..<m, 0..<n] = op(A)·op(B) (accumulate = 0) or C += op(A)·op(B)
+/// (accumulate = 1), row-major; op(A) is m×k — A[i·lda + kk], or A[kk·lda + i] when transA — and
+/// op(B) is k×n — B[kk·ldb + j], or B[j·ldb + kk] when transB. Every element of C is one chain of
+/// fused multiply-adds over kk = 0…k−1 (on every kernel, portable included), starting from 0 or
+/// from C's value: its bits do not depend on m, n, the position of the element, how a caller
+/// splits rows or columns between calls or threads, or which kernel the CPU runs.
+void ck_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const float *a,
+              int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, int32_t accumulate);
+void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const double *a,
+              int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc, int32_t accumulate);
+
+/// The same product with B pre-packed (ck_spack; N ≥ n columns) and A not transposed; the first
+/// column of C corresponds to panel `panel0` of B (so a caller can compute a block of columns that
+/// starts at a multiple of 32). Bit-identical to ck_sgemm on the same operands.
 void ck_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                      const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate);
 void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
                      const double *packed, int64_t panel0, double *c, int64_t ldc, int32_t accumulate);
+
+/// The f32 GEMM kernel the calling thread runs: 0 portable, 1 AVX2+FMA, 2 AVX-512.
+int32_t ck_gemm_isa(void);
 
 // MARK: Float cell kernels
 // The per-step elementwise work of the three cells, with the math and layouts documented on the

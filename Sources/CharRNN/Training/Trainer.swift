@@ -123,9 +123,6 @@ public final class Trainer {
         let trainStream = try BatchStream(ids: corpus.train, batchSize: training.batchSize, sequenceLength: training.bptt)
         stream = trainStream
         let plannedSteps = training.maxSteps ?? training.epochs.map { $0 * trainStream.windowsPerEpoch }
-        // The model splits its GEMMs and recurrence over its own threads; OpenBLAS stays on one so
-        // its idle workers do not spin against them. Results do not depend on the thread count.
-        BLAS.setThreads(1)
 
         if resume {
             let previous = try Checkpoint.load(from: run.url.path)

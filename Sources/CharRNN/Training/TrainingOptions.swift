@@ -32,7 +32,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var logEvery: Int = 1
     /// Seed of parameter initialization and dropout masks.
     public var seed: UInt64 = 1
-    /// OpenBLAS threads.
+    /// Threads the model computes on (results do not depend on it).
     public var threads: Int = 2
     /// Vocabulary limits (see `Vocabulary`).
     public var maxVocab: Int? = nil

@@ -1,0 +1,351 @@
+// The GEMM engine: every matrix product of the package (see ckernels.h for the contract).
+//
+// Structure (after the BLIS design): C is computed in blocks of NC columns; for each block the
+// inner dimension is walked in slices of KC; each slice of B is packed into 32-column panels
+// (KC rows × 32 contiguous values, zero-padded), each MC-row block of A into row micro-panels
+// (KC × R values, R ≤ MR rows interleaved), and a register-blocked micro-kernel computes an R-row
+// × (16 or 32)-column tile of C per call. A pre-packed B (ck_spack) skips the B packing: its
+// panels hold all K rows, so a KC slice is a pointer offset.
+//
+// Determinism by construction: every element C[i][j] is one chain of fused multiply-adds over
+// k = 0, 1, …, K−1, starting from 0 (or from C[i][j] when accumulating). A KC slice ends by
+// storing the running sum into C and the next slice reloads it, which is exact in f32, so
+// neither the blocking nor the tile an element lands in, nor the kernel (AVX-512, AVX2+FMA, or
+// the portable one, which calls fmaf), changes a single bit. How a caller splits rows or
+// columns between calls or threads does not either.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NR CK_PANEL_WIDTH   // columns per packed B panel (32)
+#define MR 6                // most rows per micro-kernel call
+#define KC 256              // inner-dimension slice
+#define MC 96               // rows of A packed at a time (16 micro-panels of 6)
+#define NC 2048             // columns of B packed at a time (64 panels)
+
+// MARK: Kernel selection
+
+enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
+// Per thread, so that a test forcing the portable kernels does not change what concurrently
+// running code computes.
+static _Thread_local int32_t forcePortable = 0;
+
+static int32_t detected_isa(void) {
+    static int32_t cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f")) cached = ISA_AVX512;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cached = ISA_AVX2;
+        else cached = ISA_PORTABLE;
+    }
+    return cached;
+}
+
+int32_t ck_has_avx512(void) { return detected_isa() == ISA_AVX512 && !forcePortable; }
+int32_t ck_gemm_isa(void) { return forcePortable ? ISA_PORTABLE : detected_isa(); }
+void ck_force_portable(int32_t on) { forcePortable = on; }
+
+// MARK: Packing
+
+int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * k; }
+
+// Packs rows k0..<k0+kc and columns j0..<j0+nc of op(B) into panels of `rows` rows × 32 values:
+// panel p at dst + p·32·rows, row r of it holding columns j0+32p… (zero past nc). op(B)[kk][j] is
+// src[kk·ld + j], or src[j·ld + kk] when `transposed`.
+#define DEFINE_PACK_B(NAME, T)                                                                     \
+    static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t k0, int64_t kc,          \
+                     int64_t j0, int64_t nc, int64_t rows, T *dst) {                                \
+        int64_t panels = (nc + NR - 1) / NR;                                                        \
+        for (int64_t p = 0; p < panels; p++) {                                                      \
+            T *panel = dst + p * NR * rows;                                                         \
+            int64_t jp = j0 + p * NR, width = nc - p * NR < NR ? nc - p * NR : NR;                  \
+            if (transposed) {                                                                       \
+                for (int64_t j = 0; j < width; j++) {                                               \
+                    const T *col = src + (jp + j) * ld + k0;                                        \
+                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * NR + j] = col[kk];               \
+                }                                                                                   \
+                for (int64_t kk = 0; kk < kc; kk++)                                                 \
+                    for (int64_t j = width; j < NR; j++) panel[kk * NR + j] = 0;                    \
+            } else {                                                                                \
+                for (int64_t kk = 0; kk < kc; kk++) {                                               \
+                    T *row = panel + kk * NR;                                                       \
+                    const T *s = src + (k0 + kk) * ld + jp;                                         \
+                    for (int64_t j = 0; j < width; j++) row[j] = s[j];                              \
+                    for (int64_t j = width; j < NR; j++) row[j] = 0;                                \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }
+DEFINE_PACK_B(pack_b_f32, float)
+DEFINE_PACK_B(pack_b_f64, double)
+
+void ck_spack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, float *dst) {
+    pack_b_f32(src, ld, transposed, 0, k, 0, n, k, dst);
+}
+void ck_dpack(const double *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, double *dst) {
+    pack_b_f64(src, ld, transposed, 0, k, 0, n, k, dst);
+}
+
+// Rows of A are cut into ceil(m/MR) blocks of nearly equal size (25 rows: 5 blocks of 5), so no
+// block is a lone inefficient remainder. Block `bi` of `blocks` over `m` rows starts here:
+static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { return bi * m / blocks; }
+
+// Packs rows i0..<i0+mc and inner indices k0..<k0+kc of op(A) into micro-panels, one per row
+// block: the block of R rows at dst + (first row − i0)·kc, holding kc groups of R values (index
+// kk·R + r). op(A)[i][kk] is src[i·ld + kk], or src[kk·ld + i] when `transposed`.
+#define DEFINE_PACK_A(NAME, T)                                                                     \
+    static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t i0, int64_t mc,          \
+                     int64_t k0, int64_t kc, T *dst) {                                              \
+        int64_t blocks = (mc + MR - 1) / MR;                                                        \
+        for (int64_t bi = 0; bi < blocks; bi++) {                                                   \
+            int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0;  \
+            T *panel = dst + r0 * kc;                                                               \
+            if (transposed) {                                                                       \
+                for (int64_t kk = 0; kk < kc; kk++) {                                               \
+                    const T *s = src + (k0 + kk) * ld + i0 + r0;                                    \
+                    for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = s[r];                 \
+                }                                                                                   \
+            } else {                                                                                \
+                for (int64_t r = 0; r < rows; r++) {                                                \
+                    const T *s = src + (i0 + r0 + r) * ld + k0;                                     \
+                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * rows + r] = s[kk];               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }
+DEFINE_PACK_A(pack_a_f32, float)
+DEFINE_PACK_A(pack_a_f64, double)
+
+// MARK: Micro-kernels
+// kern(R, kc, ap, bp, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row stride
+// ldc) becomes init ? C + Σ : Σ, with Σ the chain over kk < kc of ap[kk·R + r] · bp[kk·32 + j].
+// `width` is at most the kernel's column count (32 portable / AVX-512, 16 AVX2).
+
+#define DEFINE_PORTABLE_KERNEL(NAME, T, FMA)                                                       \
+    static void NAME(int R, int64_t kc, const T *ap, const T *bp, T *c, int64_t ldc,                \
+                     int64_t width, int32_t init) {                                                 \
+        T acc[MR][NR];                                                                              \
+        for (int r = 0; r < R; r++)                                                                 \
+            for (int64_t j = 0; j < NR; j++) acc[r][j] = init && j < width ? c[r * ldc + j] : 0;   \
+        for (int64_t kk = 0; kk < kc; kk++) {                                                       \
+            const T *brow = bp + kk * NR;                                                           \
+            for (int r = 0; r < R; r++) {                                                           \
+                T av = ap[kk * R + r];                                                              \
+                for (int64_t j = 0; j < NR; j++) acc[r][j] = FMA(av, brow[j], acc[r][j]);           \
+            }                                                                                       \
+        }                                                                                           \
+        for (int r = 0; r < R; r++)                                                                 \
+            for (int64_t j = 0; j < width; j++) c[r * ldc + j] = acc[r][j];                         \
+    }
+DEFINE_PORTABLE_KERNEL(kern_portable_f32, float, fmaf)
+DEFINE_PORTABLE_KERNEL(kern_portable_f64, double, fma)
+
+// AVX2 + FMA: R rows × 16 columns in 2R ymm accumulators; one broadcast per row and two B loads
+// per k.
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+               int64_t width, int32_t init) {
+    __m256 acc0[MR], acc1[MR];
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width - 8), lane);
+    for (int r = 0; r < R; r++) {
+        if (init) {
+            acc0[r] = _mm256_maskload_ps(c + r * ldc, m0);
+            acc1[r] = _mm256_maskload_ps(c + r * ldc + 8, m1);
+        } else {
+            acc0[r] = _mm256_setzero_ps();
+            acc1[r] = _mm256_setzero_ps();
+        }
+    }
+    for (int64_t kk = 0; kk < kc; kk++) {
+        __m256 b0 = _mm256_loadu_ps(bp + kk * NR), b1 = _mm256_loadu_ps(bp + kk * NR + 8);
+        for (int r = 0; r < R; r++) {
+            __m256 av = _mm256_broadcast_ss(ap + kk * R + r);
+            acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
+        }
+    }
+    if (width >= 16) {
+        for (int r = 0; r < R; r++) {
+            _mm256_storeu_ps(c + r * ldc, acc0[r]);
+            _mm256_storeu_ps(c + r * ldc + 8, acc1[r]);
+        }
+    } else {
+        for (int r = 0; r < R; r++) {
+            _mm256_maskstore_ps(c + r * ldc, m0, acc0[r]);
+            _mm256_maskstore_ps(c + r * ldc + 8, m1, acc1[r]);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void
+kern_avx2(int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int64_t width,
+          int32_t init) {
+    switch (R) {
+    case 1: kern_avx2_rows(1, kc, ap, bp, c, ldc, width, init); break;
+    case 2: kern_avx2_rows(2, kc, ap, bp, c, ldc, width, init); break;
+    case 3: kern_avx2_rows(3, kc, ap, bp, c, ldc, width, init); break;
+    case 4: kern_avx2_rows(4, kc, ap, bp, c, ldc, width, init); break;
+    case 5: kern_avx2_rows(5, kc, ap, bp, c, ldc, width, init); break;
+    default: kern_avx2_rows(6, kc, ap, bp, c, ldc, width, init); break;
+    }
+}
+
+// AVX-512: R rows × 32 columns in 2R zmm accumulators, the same schedule as AVX2 twice as wide.
+__attribute__((target("avx512f"), always_inline)) static inline void
+kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+                 int64_t width, int32_t init) {
+    __m512 acc0[MR], acc1[MR];
+    __mmask16 m0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+    __mmask16 m1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
+    for (int r = 0; r < R; r++) {
+        if (init) {
+            acc0[r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
+            acc1[r] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
+        } else {
+            acc0[r] = _mm512_setzero_ps();
+            acc1[r] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t kk = 0; kk < kc; kk++) {
+        __m512 b0 = _mm512_loadu_ps(bp + kk * NR), b1 = _mm512_loadu_ps(bp + kk * NR + 16);
+        for (int r = 0; r < R; r++) {
+            __m512 av = _mm512_set1_ps(ap[kk * R + r]);
+            acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm512_mask_storeu_ps(c + r * ldc, m0, acc0[r]);
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc1[r]);
+    }
+}
+
+__attribute__((target("avx512f"))) static void
+kern_avx512(int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int64_t width,
+            int32_t init) {
+    switch (R) {
+    case 1: kern_avx512_rows(1, kc, ap, bp, c, ldc, width, init); break;
+    case 2: kern_avx512_rows(2, kc, ap, bp, c, ldc, width, init); break;
+    case 3: kern_avx512_rows(3, kc, ap, bp, c, ldc, width, init); break;
+    case 4: kern_avx512_rows(4, kc, ap, bp, c, ldc, width, init); break;
+    case 5: kern_avx512_rows(5, kc, ap, bp, c, ldc, width, init); break;
+    default: kern_avx512_rows(6, kc, ap, bp, c, ldc, width, init); break;
+    }
+}
+
+// MARK: Workspaces
+
+// Per-thread packing buffers, grown on demand and kept for the thread's lifetime (the threads
+// are the few long-lived workers of the dispatch pool).
+static _Thread_local void *packA = NULL, *packB = NULL;
+static _Thread_local size_t packABytes = 0, packBBytes = 0;
+
+static void *workspace(void **buffer, size_t *capacity, size_t bytes) {
+    if (bytes > *capacity) {
+        free(*buffer);
+        size_t rounded = (bytes + 63) / 64 * 64;
+        *buffer = aligned_alloc(64, rounded);
+        if (!*buffer) abort();
+        *capacity = rounded;
+    }
+    return *buffer;
+}
+
+// MARK: Driver
+
+typedef void (*kernel_f32)(int, int64_t, const float *, const float *, float *, int64_t, int64_t, int32_t);
+typedef void (*kernel_f64)(int, int64_t, const double *, const double *, double *, int64_t, int64_t, int32_t);
+
+// One driver per scalar type. `bsrc` is either a pre-packed B (packed = 1; full-K panels, the
+// block starting at panel `panel0`) or op(B) as stored (b, ldb, transB).
+#define DEFINE_DRIVER(NAME, T, PACK_A, PACK_B, KERNEL_T)                                           \
+    static void NAME(int32_t transA, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,     \
+                     int32_t packed, const T *b, int64_t ldb, int32_t transB, int64_t panel0,       \
+                     T *c, int64_t ldc, int32_t accumulate, KERNEL_T kern, int64_t kernelWidth) {  \
+        if (m <= 0 || n <= 0) return;                                                               \
+        if (k <= 0) {                                                                               \
+            if (!accumulate)                                                                        \
+                for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(T));     \
+            return;                                                                                 \
+        }                                                                                           \
+        int64_t kcMax = k < KC ? k : KC, mcMax = m < MC ? m : MC;                                   \
+        T *ap = workspace(&packA, &packABytes, (size_t)(mcMax * kcMax) * sizeof(T));               \
+        T *bp = packed ? NULL                                                                       \
+                       : workspace(&packB, &packBBytes,                                             \
+                                   (size_t)(((n < NC ? n : NC) + NR - 1) / NR * NR * kcMax) * sizeof(T)); \
+        for (int64_t jc = 0; jc < n; jc += NC) {                                                    \
+            int64_t nc = n - jc < NC ? n - jc : NC, panels = (nc + NR - 1) / NR;                    \
+            for (int64_t pc = 0; pc < k; pc += KC) {                                                \
+                int64_t kc = k - pc < KC ? k - pc : KC;                                             \
+                const T *bblock;                                                                    \
+                int64_t panelStride;                                                                \
+                if (packed) {                                                                       \
+                    bblock = b + (panel0 + jc / NR) * NR * k + pc * NR;                             \
+                    panelStride = NR * k;                                                           \
+                } else {                                                                            \
+                    PACK_B(b, ldb, transB, pc, kc, jc, nc, kc, bp);                                 \
+                    bblock = bp;                                                                    \
+                    panelStride = NR * kc;                                                          \
+                }                                                                                   \
+                int32_t init = pc > 0 || accumulate;                                                \
+                for (int64_t ic = 0; ic < m; ic += MC) {                                            \
+                    int64_t mc = m - ic < MC ? m - ic : MC;                                         \
+                    PACK_A(a, lda, transA, ic, mc, pc, kc, ap);                                     \
+                    int64_t blocks = (mc + MR - 1) / MR;                                            \
+                    for (int64_t p = 0; p < panels; p++) {                                          \
+                        for (int64_t half = 0; half < NR; half += kernelWidth) {                    \
+                            int64_t j = p * NR + half;                                              \
+                            if (j >= nc) break;                                                     \
+                            int64_t width = nc - j < kernelWidth ? nc - j : kernelWidth;            \
+                            const T *bpanel = bblock + p * panelStride + half;                      \
+                            for (int64_t bi = 0; bi < blocks; bi++) {                               \
+                                int64_t r0 = block_start(bi, blocks, mc);                           \
+                                int rows = (int)(block_start(bi + 1, blocks, mc) - r0);             \
+                                kern(rows, kc, ap + r0 * kc, bpanel, c + (ic + r0) * ldc + jc + j,  \
+                                     ldc, width, init);                                             \
+                            }                                                                       \
+                        }                                                                           \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }
+DEFINE_DRIVER(drive_f32, float, pack_a_f32, pack_b_f32, kernel_f32)
+DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_b_f64, kernel_f64)
+
+static kernel_f32 select_f32(int64_t *width) {
+    switch (ck_gemm_isa()) {
+    case ISA_AVX512: *width = 32; return kern_avx512;
+    case ISA_AVX2: *width = 16; return kern_avx2;
+    default: *width = NR; return kern_portable_f32;
+    }
+}
+
+void ck_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const float *a,
+              int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, int32_t accumulate) {
+    int64_t width;
+    kernel_f32 kern = select_f32(&width);
+    drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, width);
+}
+
+void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const double *a,
+              int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc, int32_t accumulate) {
+    drive_f64(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern_portable_f64, NR);
+}
+
+void ck_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                     const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate) {
+    int64_t width;
+    kernel_f32 kern = select_f32(&width);
+    drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, width);
+}
+
+void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
+                     const double *packed, int64_t panel0, double *c, int64_t ldc, int32_t accumulate) {
+    drive_f64(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern_portable_f64, NR);
+}
