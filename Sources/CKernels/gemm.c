@@ -2,9 +2,10 @@
 //
 // Structure (after the BLIS design): C is computed in blocks of NC columns; for each block the
 // inner dimension is walked in slices of KC; each slice of B is packed into 32-column panels
-// (KC rows × 32 contiguous values, zero-padded), each MC-row block of A into row micro-panels
+// (KC rows × 16 contiguous values, zero-padded), each MC-row block of A into row micro-panels
 // (KC × R values, R ≤ MR rows interleaved), and a register-blocked micro-kernel computes an R-row
-// × (16 or 32)-column tile of C per call. A pre-packed B (ck_spack) skips the B packing: its
+// × 16-column tile of C per call (32 columns, two panels, with AVX-512). A micro-panel of B is
+// contiguous (16 KiB at KC = 256), so it stays in L1 while the row blocks of A pass over it. A pre-packed B (ck_spack) skips the B packing: its
 // panels hold all K rows, so a KC slice is a pointer offset.
 //
 // Determinism by construction: every element C[i][j] is one chain of fused multiply-adds over
@@ -19,11 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NR CK_PANEL_WIDTH   // columns per packed B panel (32)
+#define NR CK_PANEL_WIDTH   // columns per packed B panel (16)
 #define MR 6                // most rows per micro-kernel call
 #define KC 256              // inner-dimension slice
 #define MC 96               // rows of A packed at a time (16 micro-panels of 6)
-#define NC 2048             // columns of B packed at a time (64 panels)
+#define NC 2048             // columns of B packed at a time (128 panels)
+#define PREFETCH_ROWS 16    // rows of a B panel the kernels prefetch ahead
 
 // MARK: Kernel selection
 
@@ -120,13 +122,16 @@ DEFINE_PACK_A(pack_a_f32, float)
 DEFINE_PACK_A(pack_a_f64, double)
 
 // MARK: Micro-kernels
-// kern(R, kc, ap, bp, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row stride
-// ldc) becomes init ? C + Σ : Σ, with Σ the chain over kk < kc of ap[kk·R + r] · bp[kk·32 + j].
-// `width` is at most the kernel's column count (32 portable / AVX-512, 16 AVX2).
+// kern(R, kc, ap, bp, next, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row
+// stride ldc) becomes init ? C + Σ : Σ, with Σ the chain over kk < kc of ap[kk·R + r] · B[kk][j],
+// where B[kk][j] is bp[kk·16 + j] for j < 16 and bp[next + kk·16 + j − 16] (the next panel)
+// beyond. `width` is at most the kernel's column count (16; 32 for AVX-512, which is only called
+// with width > 16, so the next panel exists).
 
 #define DEFINE_PORTABLE_KERNEL(NAME, T, FMA)                                                       \
-    static void NAME(int R, int64_t kc, const T *ap, const T *bp, T *c, int64_t ldc,                \
+    static void NAME(int R, int64_t kc, const T *ap, const T *bp, int64_t next, T *c, int64_t ldc,  \
                      int64_t width, int32_t init) {                                                 \
+        (void)next;                                                                                 \
         T acc[MR][NR];                                                                              \
         for (int r = 0; r < R; r++)                                                                 \
             for (int64_t j = 0; j < NR; j++) acc[r][j] = init && j < width ? c[r * ldc + j] : 0;   \
@@ -148,6 +153,7 @@ DEFINE_PORTABLE_KERNEL(kern_portable_f64, double, fma)
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
                int64_t width, int32_t init) {
+    // 16 columns: one panel.
     __m256 acc0[MR], acc1[MR];
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lane);
@@ -162,6 +168,9 @@ kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float 
         }
     }
     for (int64_t kk = 0; kk < kc; kk++) {
+        // One 64-byte row of the panel per k: fetch the row PREFETCH_ROWS ahead (the first row
+        // block of a panel reads it from L2/L3; the others find it in L1).
+        _mm_prefetch((const char *)(bp + (kk + PREFETCH_ROWS) * NR), _MM_HINT_T0);
         __m256 b0 = _mm256_loadu_ps(bp + kk * NR), b1 = _mm256_loadu_ps(bp + kk * NR + 8);
         for (int r = 0; r < R; r++) {
             __m256 av = _mm256_broadcast_ss(ap + kk * R + r);
@@ -183,8 +192,9 @@ kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float 
 }
 
 __attribute__((target("avx2,fma"))) static void
-kern_avx2(int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int64_t width,
-          int32_t init) {
+kern_avx2(int R, int64_t kc, const float *ap, const float *bp, int64_t next, float *c, int64_t ldc,
+          int64_t width, int32_t init) {
+    (void)next;
     switch (R) {
     case 1: kern_avx2_rows(1, kc, ap, bp, c, ldc, width, init); break;
     case 2: kern_avx2_rows(2, kc, ap, bp, c, ldc, width, init); break;
@@ -197,8 +207,8 @@ kern_avx2(int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t
 
 // AVX-512: R rows × 32 columns in 2R zmm accumulators, the same schedule as AVX2 twice as wide.
 __attribute__((target("avx512f"), always_inline)) static inline void
-kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                 int64_t width, int32_t init) {
+kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, const float *bq,
+                 float *c, int64_t ldc, int64_t width, int32_t init) {
     __m512 acc0[MR], acc1[MR];
     __mmask16 m0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
     __mmask16 m1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
@@ -212,7 +222,7 @@ kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, floa
         }
     }
     for (int64_t kk = 0; kk < kc; kk++) {
-        __m512 b0 = _mm512_loadu_ps(bp + kk * NR), b1 = _mm512_loadu_ps(bp + kk * NR + 16);
+        __m512 b0 = _mm512_loadu_ps(bp + kk * NR), b1 = _mm512_loadu_ps(bq + kk * NR);
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_set1_ps(ap[kk * R + r]);
             acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
@@ -226,15 +236,16 @@ kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, floa
 }
 
 __attribute__((target("avx512f"))) static void
-kern_avx512(int R, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int64_t width,
-            int32_t init) {
+kern_avx512(int R, int64_t kc, const float *ap, const float *bp, int64_t next, float *c, int64_t ldc,
+            int64_t width, int32_t init) {
+    const float *bq = bp + next;
     switch (R) {
-    case 1: kern_avx512_rows(1, kc, ap, bp, c, ldc, width, init); break;
-    case 2: kern_avx512_rows(2, kc, ap, bp, c, ldc, width, init); break;
-    case 3: kern_avx512_rows(3, kc, ap, bp, c, ldc, width, init); break;
-    case 4: kern_avx512_rows(4, kc, ap, bp, c, ldc, width, init); break;
-    case 5: kern_avx512_rows(5, kc, ap, bp, c, ldc, width, init); break;
-    default: kern_avx512_rows(6, kc, ap, bp, c, ldc, width, init); break;
+    case 1: kern_avx512_rows(1, kc, ap, bp, bq, c, ldc, width, init); break;
+    case 2: kern_avx512_rows(2, kc, ap, bp, bq, c, ldc, width, init); break;
+    case 3: kern_avx512_rows(3, kc, ap, bp, bq, c, ldc, width, init); break;
+    case 4: kern_avx512_rows(4, kc, ap, bp, bq, c, ldc, width, init); break;
+    case 5: kern_avx512_rows(5, kc, ap, bp, bq, c, ldc, width, init); break;
+    default: kern_avx512_rows(6, kc, ap, bp, bq, c, ldc, width, init); break;
     }
 }
 
@@ -258,15 +269,18 @@ static void *workspace(void **buffer, size_t *capacity, size_t bytes) {
 
 // MARK: Driver
 
-typedef void (*kernel_f32)(int, int64_t, const float *, const float *, float *, int64_t, int64_t, int32_t);
-typedef void (*kernel_f64)(int, int64_t, const double *, const double *, double *, int64_t, int64_t, int32_t);
+typedef void (*kernel_f32)(int, int64_t, const float *, const float *, int64_t, float *, int64_t, int64_t,
+                           int32_t);
+typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t, double *, int64_t, int64_t,
+                           int32_t);
 
 // One driver per scalar type. `bsrc` is either a pre-packed B (packed = 1; full-K panels, the
 // block starting at panel `panel0`) or op(B) as stored (b, ldb, transB).
 #define DEFINE_DRIVER(NAME, T, PACK_A, PACK_B, KERNEL_T)                                           \
     static void NAME(int32_t transA, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,     \
                      int32_t packed, const T *b, int64_t ldb, int32_t transB, int64_t panel0,       \
-                     T *c, int64_t ldc, int32_t accumulate, KERNEL_T kern, int64_t kernelWidth) {  \
+                     T *c, int64_t ldc, int32_t accumulate, KERNEL_T kern, KERNEL_T narrow,         \
+                     int64_t kernelWidth) {                                                         \
         if (m <= 0 || n <= 0) return;                                                               \
         if (k <= 0) {                                                                               \
             if (!accumulate)                                                                        \
@@ -297,18 +311,22 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, double 
                     int64_t mc = m - ic < MC ? m - ic : MC;                                         \
                     PACK_A(a, lda, transA, ic, mc, pc, kc, ap);                                     \
                     int64_t blocks = (mc + MR - 1) / MR;                                            \
-                    for (int64_t p = 0; p < panels; p++) {                                          \
-                        for (int64_t half = 0; half < NR; half += kernelWidth) {                    \
-                            int64_t j = p * NR + half;                                              \
-                            if (j >= nc) break;                                                     \
-                            int64_t width = nc - j < kernelWidth ? nc - j : kernelWidth;            \
-                            const T *bpanel = bblock + p * panelStride + half;                      \
-                            for (int64_t bi = 0; bi < blocks; bi++) {                               \
-                                int64_t r0 = block_start(bi, blocks, mc);                           \
-                                int rows = (int)(block_start(bi + 1, blocks, mc) - r0);             \
-                                kern(rows, kc, ap + r0 * kc, bpanel, c + (ic + r0) * ldc + jc + j,  \
-                                     ldc, width, init);                                             \
-                            }                                                                       \
+                    for (int64_t p = 0; p < panels; p += kernelWidth / NR) {                        \
+                        int64_t j = p * NR;                                                         \
+                        int64_t width = nc - j < kernelWidth ? nc - j : kernelWidth;                \
+                        /* The wide kernel needs a second panel; a last lone one takes the      */  \
+                        /* narrow kernel, which computes the same bits.                         */  \
+                        KERNEL_T tileKernel = width > NR ? kern : narrow;                           \
+                        const T *bpanel = bblock + p * panelStride;                                 \
+                        for (int64_t bi = 0; bi < blocks; bi++) {                                   \
+                            int64_t r0 = block_start(bi, blocks, mc);                               \
+                            int rows = (int)(block_start(bi + 1, blocks, mc) - r0);                 \
+                            /* The next tile of C, which the next call reads or writes.         */  \
+                            if (bi + 1 < blocks)                                                    \
+                                for (int r = 0; r < MR; r++)                                        \
+                                    __builtin_prefetch(c + (ic + r0 + rows + r) * ldc + jc + j, 1);  \
+                            tileKernel(rows, kc, ap + r0 * kc, bpanel, panelStride,                 \
+                                       c + (ic + r0) * ldc + jc + j, ldc, width, init);             \
                         }                                                                           \
                     }                                                                               \
                 }                                                                                   \
@@ -318,34 +336,37 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, double 
 DEFINE_DRIVER(drive_f32, float, pack_a_f32, pack_b_f32, kernel_f32)
 DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_b_f64, kernel_f64)
 
-static kernel_f32 select_f32(int64_t *width) {
+// The kernel this thread runs, its column count, and the 16-column kernel for a last lone panel.
+static kernel_f32 select_f32(int64_t *width, kernel_f32 *narrow) {
     switch (ck_gemm_isa()) {
-    case ISA_AVX512: *width = 32; return kern_avx512;
-    case ISA_AVX2: *width = 16; return kern_avx2;
-    default: *width = NR; return kern_portable_f32;
+    case ISA_AVX512: *width = 2 * NR; *narrow = kern_avx2; return kern_avx512;
+    case ISA_AVX2: *width = NR; *narrow = kern_avx2; return kern_avx2;
+    default: *width = NR; *narrow = kern_portable_f32; return kern_portable_f32;
     }
 }
 
 void ck_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const float *a,
               int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, int32_t accumulate) {
     int64_t width;
-    kernel_f32 kern = select_f32(&width);
-    drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, width);
+    kernel_f32 narrow, kern = select_f32(&width, &narrow);
+    drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
 }
 
 void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const double *a,
               int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc, int32_t accumulate) {
-    drive_f64(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern_portable_f64, NR);
+    drive_f64(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern_portable_f64,
+              kern_portable_f64, NR);
 }
 
 void ck_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                      const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate) {
     int64_t width;
-    kernel_f32 kern = select_f32(&width);
-    drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, width);
+    kernel_f32 narrow, kern = select_f32(&width, &narrow);
+    drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
 }
 
 void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
                      const double *packed, int64_t panel0, double *c, int64_t ldc, int32_t accumulate) {
-    drive_f64(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern_portable_f64, NR);
+    drive_f64(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern_portable_f64,
+              kern_portable_f64, NR);
 }

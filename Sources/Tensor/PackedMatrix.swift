@@ -5,11 +5,11 @@ import Dispatch
 /// C = A·B where A has few rows (the B streams of one recurrent step) and B is reused for many
 /// products (a recurrent weight matrix over the T steps of a window).
 ///
-/// Layout: ceil(n/32) panels of 32 columns, each k rows of 32 contiguous values, zero-padded. On CPUs
-/// with AVX-512 `multiply` runs a register-blocked kernel (rows in blocks of ≤ 6, one panel at a
-/// time, fused multiply-adds); elsewhere a portable loop. Every element of C is a sum over k in
-/// increasing order, so a row's result does not depend on how rows or columns are split between
-/// calls or threads.
+/// Layout: the GEMM engine's B panels (`ck_spack`): ceil(n/16) panels of 16 columns, each k rows of
+/// 16 contiguous values, zero-padded. `multiply` runs the same engine as `Real.gemm` (AVX-512,
+/// AVX2+FMA or portable kernel, chosen at run time) and gives the same bits as `Real.gemm` on the
+/// unpacked B: every element of C is one fused multiply-add chain over k in increasing order, so a
+/// row's result does not depend on how rows or columns are split between calls or threads.
 public final class PackedMatrix<Scalar: Real>: @unchecked Sendable {
     /// Columns per panel; column blocks passed to `multiply` start at multiples of this.
     public static var panelWidth: Int { Int(CK_PANEL_WIDTH) }

@@ -2,8 +2,8 @@
 // compiled for AVX-512 (chosen at run time when the CPU has it) while the package itself builds for
 // the baseline x86-64 target.
 //
-// Packed matrices: a K×N operand B of C = A·B is stored as ceil(N/32) column panels; panel p holds
-// columns 32p..<32p+32 as K rows of 32 contiguous values (columns past N are zero). Packing a weight
+// Packed matrices: a K×N operand B of C = A·B is stored as ceil(N/16) column panels; panel p holds
+// columns 16p..<16p+16 as K rows of 16 contiguous values (columns past N are zero). Packing a weight
 // matrix once and reusing it for every step of a window saves the repacking a BLAS library does on
 // every call, which dominates when A has only a few dozen rows.
 #ifndef CKERNELS_H
@@ -11,9 +11,9 @@
 #include <stdint.h>
 
 /// Columns per packed panel.
-#define CK_PANEL_WIDTH 32
+#define CK_PANEL_WIDTH 16
 
-/// Number of elements a packed K×N matrix occupies: ceil(N/32)·32·K.
+/// Number of elements a packed K×N matrix occupies: ceil(N/16)·16·K.
 int64_t ck_packed_count(int64_t k, int64_t n);
 
 /// Packs B (K×N) into `dst` (ck_packed_count(k, n) elements). When `transposed` is 0, `src` is B
@@ -35,7 +35,7 @@ void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, c
 
 /// The same product with B pre-packed (ck_spack; N ≥ n columns) and A not transposed; the first
 /// column of C corresponds to panel `panel0` of B (so a caller can compute a block of columns that
-/// starts at a multiple of 32). Bit-identical to ck_sgemm on the same operands.
+/// starts at a multiple of 16). Bit-identical to ck_sgemm on the same operands.
 void ck_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                      const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate);
 void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
