@@ -201,6 +201,78 @@ sums_avx512(const ck_stream_op *op, int64_t blk, const float *trow, const float 
     }
 }
 
+// AVX2 + FMA + F16C: the same sums, in two halves of 16 units per block (2·NA ymm accumulators
+// each, which leaves registers for the loads), in the same order of terms as AVX-512, so the two
+// give the same bits.
+#define AVX2F16 __attribute__((target("avx2,fma,f16c")))
+
+AVX2F16 __attribute__((always_inline)) static inline __m256 load8(const int HALF, const void *base, int64_t index) {
+    if (HALF) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + index)));
+    return _mm256_loadu_ps((const float *)base + index);
+}
+
+AVX2F16 __attribute__((always_inline)) static inline void
+half_block_avx2(const int G, const int NA, const int HALF, const ck_stream_op *op, int64_t blk, int64_t half,
+                const float *trow, const float *h_prev, float *restrict a_out) {
+    const void *p = op->packed;
+    const int64_t u = half * 16;
+    int64_t at = blk * block_size(op->kind, op->inputs, op->recurrent) + u;
+    __m256 acc[4][2];
+    for (int q = 0; q < NA; q++) {
+        acc[q][0] = load8(HALF, p, at + q * BW);
+        acc[q][1] = load8(HALF, p, at + q * BW + 8);
+    }
+    at += NA * BW;
+    if (trow) {
+        const float *t = trow + blk * G * BW + u;
+        for (int q = 0; q < G; q++) {
+            acc[q][0] = _mm256_add_ps(acc[q][0], _mm256_loadu_ps(t + q * BW));
+            acc[q][1] = _mm256_add_ps(acc[q][1], _mm256_loadu_ps(t + q * BW + 8));
+        }
+    }
+    const float *x = op->x;
+    for (int64_t k = 0; k < op->inputs; k++, at += G * BW) {
+        __m256 v = _mm256_set1_ps(x[k]);
+        for (int q = 0; q < G; q++) {
+            acc[q][0] = _mm256_fmadd_ps(v, load8(HALF, p, at + q * BW), acc[q][0]);
+            acc[q][1] = _mm256_fmadd_ps(v, load8(HALF, p, at + q * BW + 8), acc[q][1]);
+        }
+    }
+    for (int64_t k = 0; k < op->recurrent; k++, at += G * BW) {
+        __m256 v = _mm256_set1_ps(h_prev[k]);
+        for (int q = 0; q < G; q++) {
+            int d = recurrent_accumulator(G, NA, q);
+            acc[d][0] = _mm256_fmadd_ps(v, load8(HALF, p, at + q * BW), acc[d][0]);
+            acc[d][1] = _mm256_fmadd_ps(v, load8(HALF, p, at + q * BW + 8), acc[d][1]);
+        }
+    }
+    for (int q = 0; q < NA; q++) {
+        _mm256_storeu_ps(a_out + q * BW + u, acc[q][0]);
+        _mm256_storeu_ps(a_out + q * BW + u + 8, acc[q][1]);
+    }
+}
+
+AVX2F16 static void sums_avx2(const ck_stream_op *op, int64_t blk, int64_t width, const float *trow,
+                              const float *h_prev, float *a) {
+    const int f16 = op->precision == CK_STREAM_F16;
+    for (int64_t half = 0; half < (width > 16 ? 2 : 1); half++) {
+        switch (op->kind) {
+        case CK_STREAM_LSTM:
+            if (f16) half_block_avx2(4, 4, 1, op, blk, half, trow, h_prev, a);
+            else half_block_avx2(4, 4, 0, op, blk, half, trow, h_prev, a);
+            break;
+        case CK_STREAM_GRU:
+            if (f16) half_block_avx2(3, 4, 1, op, blk, half, trow, h_prev, a);
+            else half_block_avx2(3, 4, 0, op, blk, half, trow, h_prev, a);
+            break;
+        default:
+            if (f16) half_block_avx2(1, 1, 1, op, blk, half, trow, h_prev, a);
+            else half_block_avx2(1, 1, 0, op, blk, half, trow, h_prev, a);
+            break;
+        }
+    }
+}
+
 /// Weight `index` of an operation's packed weights, as f32.
 static inline float weight_at(const ck_stream_op *op, int64_t index) {
     if (op->precision == CK_STREAM_F16) return (float)((const _Float16 *)op->packed)[index];
@@ -233,23 +305,30 @@ AVX512 static void finish_avx512(const ck_stream_op *op, int64_t j0, int64_t wid
                                  const float *h_prev, float *h_next) {
     finish_block(op, j0, width, a, h_prev, h_next);
 }
+AVX2 static void finish_avx2(const ck_stream_op *op, int64_t j0, int64_t width, const float *a,
+                             const float *h_prev, float *h_next) {
+    finish_block(op, j0, width, a, h_prev, h_next);
+}
 static void finish_portable(const ck_stream_op *op, int64_t j0, int64_t width, const float *a,
                             const float *h_prev, float *h_next) {
     finish_block(op, j0, width, a, h_prev, h_next);
 }
 
-/// Blocks `first ..< end` of `op` for `token` at `parity`.
+/// Blocks `first ..< end` of `op` for `token` at `parity`, on the kernels of `isa` (ck_gemm_isa).
 static void run_blocks(const ck_stream_op *op, int64_t first, int64_t end, int32_t token, int32_t parity,
-                       int32_t avx) {
+                       int32_t isa) {
     const float *trow = op->table ? op->table + (int64_t)token * ck_stream_table_row_count(op->kind, op->units) : 0;
     const float *h_prev = op->h[parity];
     float *h_next = op->h[1 - parity];
     _Alignas(64) float a[4 * BW];
     for (int64_t blk = first; blk < end; blk++) {
         int64_t j0 = blk * BW, width = op->units - j0 < BW ? op->units - j0 : BW;
-        if (avx) {
+        if (isa == 2) {
             sums_avx512(op, blk, trow, h_prev, a);
             finish_avx512(op, j0, width, a, h_prev, h_next);
+        } else if (isa == 1) {
+            sums_avx2(op, blk, width, trow, h_prev, a);
+            finish_avx2(op, j0, width, a, h_prev, h_next);
         } else {
             sums_portable(op, blk, trow, h_prev, a);
             finish_portable(op, j0, width, a, h_prev, h_next);
@@ -372,14 +451,14 @@ void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count,
                    int32_t parity) {
     if (!team || team->threads < 2) {
         long long serial = 0;
-        run_share(0, 0, &serial, ops, count, token, parity, ck_has_avx512());
+        run_share(0, 0, &serial, ops, count, token, parity, ck_gemm_isa());
         return;
     }
     team->ops = ops;
     team->count = count;
     team->token = token;
     team->parity = parity;
-    team->avx = ck_has_avx512();  // the caller's choice (tests may force the portable kernels)
+    team->avx = ck_gemm_isa();  // the caller's choice (tests may force the portable kernels)
     // The barrier count of thread 0 continues from the previous job: every thread has passed the
     // same number of barriers.
     long long serial = atomic_load_explicit(&team->arrived[0].value, memory_order_relaxed);
