@@ -4,13 +4,12 @@
 // a matrix-vector product over all its weights followed by the cell's elementwise update, done per
 // block of 32 output units: the packed weights of a block hold every gate row of those units, so a
 // block's new h and c are finished in registers and threads need to meet only between operations.
-// The threads of a team split every operation's blocks and meet at a spinning barrier, which costs
-// far less than waking a pooled thread for each product.
+// The threads of a team claim the blocks one at a time (see "Team" below for how they wait, and
+// how they step aside when another process keeps a core busy).
 #include "ckernels.h"
 #include "ck_math.h"
 #include <immintrin.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -337,23 +336,69 @@ static void run_blocks(const ck_stream_op *op, int64_t first, int64_t end, int32
 }
 
 // MARK: Team
+//
+// The blocks of all operations of a step are numbered in order (op 0's blocks, then op 1's, …) as
+// tickets. Threads claim tickets one at a time (compare-and-swap on `next`), and before running a
+// block of op i wait until every block of op i−1 is finished, so a thread that is slow or
+// descheduled holds up at most the block it is running: the others take the rest. Waits spin for
+// a bounded time (WAIT_SPINS pauses, tens of µs) and then sleep on a futex. Tickets and the
+// finished count only grow (a job's tickets are base ..< base + blocks), so nothing is reset
+// between steps. A block's bits do not depend on which thread runs it.
+//
+// When another process keeps a core busy, two threads can be slower than one: the worker is
+// descheduled while it holds a block, or shares a core with the caller. So the caller measures:
+// its steps come in periods of STEP_PERIOD, run with the team or alone, and it keeps the mode
+// whose last period was faster (see next_period). Spin-waits pause briefly, then yield the core,
+// then sleep.
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the futex word is the low half of a 64-bit counter"
+#endif
+
+#define MAX_OPS 64
+#define WAIT_SPINS 2048
+#define WORKER_SPINS (1 << 14)
+#define STEP_PERIOD 128
+#define MAX_INTERVAL 64
 
 typedef struct {
     _Alignas(64) atomic_llong value;
 } padded_counter;
 
+/// What a step asks: written by the caller between two increments of `seq` (odd while writing).
+typedef struct {
+    const ck_stream_op *ops;
+    int32_t count, token, parity, isa;
+    long long base;
+    int64_t prefix[MAX_OPS + 1];  // op i's blocks are tickets base + prefix[i] ..< base + prefix[i + 1]
+} stream_job;
+
 struct ck_stream_team {
     int32_t threads;
     pthread_t workers[MAX_THREADS];
-    // The job of the current step (written by the caller before `go` is raised).
-    const ck_stream_op *ops;
-    int32_t count, token, parity, avx;
-    padded_counter go;
-    padded_counter arrived[MAX_THREADS];
+    stream_job job;
+    padded_counter seq;       // even: `job` is stable; bumped by 2 per published job
+    padded_counter next;      // next ticket to claim
+    padded_counter finished;  // tickets finished (its low 32 bits are the futex word)
+    atomic_int finishWaiters; // threads asleep on `finished`
     atomic_int quit;
-    atomic_int sleepers;  // workers waiting on `wake`
+    atomic_int sleepers;      // workers waiting on `wake`
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    // Caller-only state.
+    long long issued;         // tickets of all published jobs
+    int32_t solo;             // steps of the current period run on the caller alone
+    int32_t periodLeft;       // steps left in the current period
+    int32_t sinceProbe;       // periods since the other mode was last measured
+    int32_t interval;         // periods between measurements of the other mode (≥ 1)
+    int32_t probing;          // the current period measures the mode not chosen
+    double periodStart;       // when the current period began
+    double teamStep, soloStep;  // mean seconds per step of the last period of each mode (0: none)
 };
 
 typedef struct {
@@ -361,29 +406,68 @@ typedef struct {
     int32_t index;
 } worker_start;
 
-/// Waits until `counter` ≥ `target`: pause-spins first, then yields the core.
-static void wait_at_least(atomic_llong *counter, long long target) {
-    for (int64_t spins = 0; atomic_load_explicit(counter, memory_order_acquire) < target; spins++) {
-        if (spins < 4096) _mm_pause();
-        else sched_yield();
+static void futex_wait(atomic_llong *word, uint32_t expected) {
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+static void futex_wake_all(atomic_llong *word) {
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+}
+
+/// One round of a spin-wait: pauses for the first rounds, then yields the core (to a thread of
+/// ours or another process that is runnable on it; returns at once when none is).
+static inline void spin_round(int64_t round) {
+    if (round < 256) cpu_relax();
+    else sched_yield();
+}
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/// Waits until `finished` ≥ `target`: spins, then sleeps on the futex. Returns whether it slept.
+static int wait_finished(ck_stream_team *team, long long target) {
+    atomic_llong *f = &team->finished.value;
+    for (int spins = 0; spins < WAIT_SPINS; spins++) {
+        if (atomic_load_explicit(f, memory_order_acquire) >= target) return 0;
+        spin_round(spins);
+    }
+    int slept = 0;
+    for (;;) {
+        atomic_fetch_add(&team->finishWaiters, 1);
+        long long seen = atomic_load(f);
+        if (seen >= target) { atomic_fetch_sub(&team->finishWaiters, 1); return slept; }
+        futex_wait(f, (uint32_t)seen);
+        atomic_fetch_sub(&team->finishWaiters, 1);
+        slept = 1;
     }
 }
 
-/// Every thread of the team calls this between operations with the same running count `serial`.
-static void barrier(ck_stream_team *team, int32_t index, long long serial) {
-    atomic_store_explicit(&team->arrived[index].value, serial, memory_order_release);
-    for (int32_t t = 0; t < team->threads; t++)
-        if (t != index) wait_at_least(&team->arrived[t].value, serial);
-}
-
-/// Thread `index`'s share of every operation of the current job.
-static void run_share(ck_stream_team *team, int32_t index, long long *serial, const ck_stream_op *ops,
-                      int32_t count, int32_t token, int32_t parity, int32_t avx) {
-    int32_t n = team ? team->threads : 1;
-    for (int32_t i = 0; i < count; i++) {
-        int64_t blocks = block_count(ops[i].units);
-        run_blocks(&ops[i], blocks * index / n, blocks * (index + 1) / n, token, parity, avx);
-        if (n > 1) barrier(team, index, ++*serial);
+/// Claims and runs tickets of `job` until none is left.
+static void work(ck_stream_team *team, const stream_job *job) {
+    const long long base = job->base, end = base + job->prefix[job->count];
+    int32_t op = 0;
+    for (;;) {
+        long long t = atomic_load_explicit(&team->next.value, memory_order_relaxed);
+        if (t >= end) return;
+        if (!atomic_compare_exchange_weak(&team->next.value, &t, t + 1)) continue;
+        long long local = t - base;
+        while (local >= job->prefix[op + 1]) op++;
+        // Every block of the previous operation must be done (tickets finish out of order, so
+        // count them all).
+        long long ready = base + job->prefix[op];
+        if (atomic_load_explicit(&team->finished.value, memory_order_acquire) < ready) wait_finished(team, ready);
+        int64_t blk = local - job->prefix[op];
+        run_blocks(&job->ops[op], blk, blk + 1, job->token, job->parity, job->isa);
+        atomic_fetch_add(&team->finished.value, 1);  // seq_cst, ordered before the waiter check
+        if (atomic_load(&team->finishWaiters) > 0) futex_wake_all(&team->finished.value);
     }
 }
 
@@ -391,23 +475,30 @@ static void *worker_main(void *arg) {
     worker_start start = *(worker_start *)arg;
     free(arg);
     ck_stream_team *team = start.team;
-    long long seen = 0, serial = 0;
+    long long seen = 0;
+    stream_job job;
     for (;;) {
-        // Spin briefly for the next step (generation calls in a tight loop), then sleep.
+        // Spin a little for the next step (generation calls in a tight loop), then sleep.
         int64_t spins = 0;
-        while (atomic_load_explicit(&team->go.value, memory_order_acquire) == seen &&
+        long long s;
+        while (((s = atomic_load_explicit(&team->seq.value, memory_order_acquire)) == seen || (s & 1)) &&
                !atomic_load(&team->quit)) {
-            if (++spins < (1 << 16)) { _mm_pause(); continue; }
+            if (++spins < WORKER_SPINS) { spin_round(spins); continue; }
             pthread_mutex_lock(&team->lock);
             atomic_fetch_add(&team->sleepers, 1);
-            while (atomic_load(&team->go.value) == seen && !atomic_load(&team->quit))
+            while (atomic_load(&team->seq.value) == seen && !atomic_load(&team->quit))
                 pthread_cond_wait(&team->wake, &team->lock);
             atomic_fetch_sub(&team->sleepers, 1);
             pthread_mutex_unlock(&team->lock);
         }
         if (atomic_load(&team->quit)) return 0;
-        seen = atomic_load_explicit(&team->go.value, memory_order_acquire);
-        run_share(team, start.index, &serial, team->ops, team->count, team->token, team->parity, team->avx);
+        // Copy the job, and keep the copy only if `seq` did not move meanwhile (a caller that
+        // published a newer job has finished this one: its tickets are gone).
+        memcpy(&job, &team->job, sizeof job);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&team->seq.value, memory_order_relaxed) != s) continue;
+        seen = s;
+        work(team, &job);
     }
 }
 
@@ -417,6 +508,7 @@ ck_stream_team *ck_stream_team_create(int32_t threads) {
     ck_stream_team *team = calloc(1, sizeof(ck_stream_team));
     if (!team) return 0;
     team->threads = threads;
+    team->interval = 1;
     pthread_mutex_init(&team->lock, 0);
     pthread_cond_init(&team->wake, 0);
     for (int32_t t = 1; t < threads; t++) {
@@ -447,28 +539,82 @@ void ck_stream_team_destroy(ck_stream_team *team) {
 
 int32_t ck_stream_team_threads(const ck_stream_team *team) { return team ? team->threads : 1; }
 
+static void run_serial(const ck_stream_op *ops, int32_t count, int32_t token, int32_t parity, int32_t isa) {
+    for (int32_t i = 0; i < count; i++) run_blocks(&ops[i], 0, block_count(ops[i].units), token, parity, isa);
+}
+
+/// Counts a step and, at the end of a period of STEP_PERIOD steps, records the period's mean
+/// step time for its mode and picks the next period's mode: the team, unless the last period
+/// alone was 5 % faster than the last one with the team. The mode not chosen is measured again
+/// (one probe period) after `interval` periods, which doubles up to MAX_INTERVAL each time a
+/// probe confirms the choice.
+static void next_period(ck_stream_team *team) {
+    if (team->periodLeft > 0) { team->periodLeft--; return; }
+    double now = seconds();
+    if (team->periodStart > 0) {
+        double mean = (now - team->periodStart) / STEP_PERIOD;
+        if (team->solo) team->soloStep = mean; else team->teamStep = mean;
+        int32_t preferred = team->soloStep > 0 && team->teamStep > 0 && team->soloStep < 0.95 * team->teamStep;
+        if (team->probing) {
+            team->probing = 0;
+            team->sinceProbe = 0;
+            if (preferred != team->solo) {
+                team->solo = preferred;  // the probed mode lost: back, and probe less often
+                team->interval = team->interval < MAX_INTERVAL ? team->interval * 2 : MAX_INTERVAL;
+            } else {
+                team->interval = 1;      // the probed mode won: keep it
+            }
+        } else if (preferred != team->solo) {
+            team->solo = preferred;      // the current mode fell behind the other's last period
+            team->sinceProbe = 0;
+            team->interval = 1;
+        } else if (team->soloStep == 0 || ++team->sinceProbe >= team->interval) {
+            team->solo = !team->solo;    // measure the other mode for one period
+            team->probing = 1;
+            team->sinceProbe = 0;
+        }
+    }
+    team->periodStart = now;
+    team->periodLeft = STEP_PERIOD - 1;
+}
+
 void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count, int32_t token,
                    int32_t parity) {
-    if (!team || team->threads < 2) {
-        long long serial = 0;
-        run_share(0, 0, &serial, ops, count, token, parity, ck_gemm_isa());
+    int32_t isa = ck_gemm_isa();  // the caller's choice (tests may force the portable kernels)
+    if (!team || team->threads < 2 || count > MAX_OPS) {
+        run_serial(ops, count, token, parity, isa);
         return;
     }
-    team->ops = ops;
-    team->count = count;
-    team->token = token;
-    team->parity = parity;
-    team->avx = ck_gemm_isa();  // the caller's choice (tests may force the portable kernels)
-    // The barrier count of thread 0 continues from the previous job: every thread has passed the
-    // same number of barriers.
-    long long serial = atomic_load_explicit(&team->arrived[0].value, memory_order_relaxed);
+    next_period(team);
+    if (team->solo) {
+        run_serial(ops, count, token, parity, isa);
+        return;
+    }
+    // Publish the job: seq odd while the fields change, even again once they hold the new job.
+    long long s = atomic_load_explicit(&team->seq.value, memory_order_relaxed);
+    atomic_store_explicit(&team->seq.value, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    stream_job *job = &team->job;
+    job->ops = ops;
+    job->count = count;
+    job->token = token;
+    job->parity = parity;
+    job->isa = isa;
+    job->base = team->issued;
+    job->prefix[0] = 0;
+    for (int32_t i = 0; i < count; i++) job->prefix[i + 1] = job->prefix[i] + block_count(ops[i].units);
+    long long end = team->issued + job->prefix[count];
     // Sequentially consistent with the sleepers count: a worker that registered as a sleeper before
-    // this increment is woken below; one that registers after it sees the new `go` and does not wait.
-    atomic_fetch_add(&team->go.value, 1);
+    // this store is woken below; one that registers after it sees the new `seq` and does not wait.
+    atomic_store(&team->seq.value, s + 2);
     if (atomic_load(&team->sleepers) > 0) {
         pthread_mutex_lock(&team->lock);
         pthread_cond_broadcast(&team->wake);
         pthread_mutex_unlock(&team->lock);
     }
-    run_share(team, 0, &serial, ops, count, token, parity, team->avx);
+    stream_job local;
+    memcpy(&local, job, sizeof local);
+    work(team, &local);
+    wait_finished(team, end);
+    team->issued = end;
 }

@@ -117,8 +117,10 @@ typedef struct ck_stream_op {
     float *out[2];
 } ck_stream_op;
 
-/// Threads that share the operations of a step: the caller plus spinning workers, which sleep
-/// after a while without work. NULL (run on the caller alone) when threads < 2.
+/// Threads that share the operations of a step: the caller plus workers that claim blocks one at
+/// a time, spin a bounded time (tens of µs) when they wait and then sleep; when waiting for a
+/// descheduled worker costs more than computing, steps run on the caller alone for a while.
+/// NULL (run on the caller alone) when threads < 2.
 typedef struct ck_stream_team ck_stream_team;
 ck_stream_team *ck_stream_team_create(int32_t threads);
 void ck_stream_team_destroy(ck_stream_team *team);
