@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CharRNNCLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CharRNNCLI", "Tensor", "TestSupport"]),
     ]
 )

@@ -31,6 +31,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Option(help: "Weight format of the sampling run: f16 (generate's default) or f32 (what `generate --weights` selects).")
     var sampleWeights: StreamStepper.WeightFormat = .f16
+    @Flag(help: "Also measure the machine's FMA peak (f32, and bf16 where the CPU has it) on --threads threads, and report training/evaluation GFLOP/s as a share of the f32 peak.")
+    var peak = false
     @Flag(help: "Print one JSON object.") var json = false
     @Argument(help: "Corpus file (read as bytes).") var corpus: String
 
@@ -136,6 +138,14 @@ struct BenchCommand: ParsableCommand {
             forwardFlops += 2 * inputRows * Double(config.inputSize(ofLayer: k)) * g + 2 * chars * Double(hidden) * g
         }
         forwardFlops += 2 * chars * Double(config.decoderInputSize * vocab)
+        let trainGFLOPs = 3 * forwardFlops / median(trainTimes) * 1e-9, evalGFLOPs = forwardFlops / median(evalTimes) * 1e-9
+        var peakFields: [(String, String)] = [("kernel", "\"\(KernelFeatures.kernelName)\"")]
+        if peak, let f32 = KernelFeatures.peakGFLOPs(threads: threads) {
+            peakFields += [("peak_f32_gflops", String(format: "%.1f", f32)),
+                           ("peak_bf16_gflops", KernelFeatures.peakGFLOPs(bf16: true, threads: threads).map { String(format: "%.1f", $0) } ?? "null"),
+                           ("train_peak_share", String(format: "%.3f", trainGFLOPs / f32)),
+                           ("eval_peak_share", String(format: "%.3f", evalGFLOPs / f32))]
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let result: [(String, String)] = [
@@ -145,10 +155,10 @@ struct BenchCommand: ParsableCommand {
             ("train_chars_per_s", "\(Int(trainRate.rounded()))"), ("eval_chars_per_s", "\(Int(evalRate.rounded()))"),
             ("sample_chars_per_s", sampleRate.map { "\(Int($0.rounded()))" } ?? "null"),
             ("peak_rss_mb", "\(usage.ru_maxrss / 1024)"),
-            ("train_gflops", String(format: "%.1f", 3 * forwardFlops / median(trainTimes) * 1e-9)),
-            ("eval_gflops", String(format: "%.1f", forwardFlops / median(evalTimes) * 1e-9)),
+            ("train_gflops", String(format: "%.1f", trainGFLOPs)),
+            ("eval_gflops", String(format: "%.1f", evalGFLOPs)),
             ("last_loss", String(format: "%.4f", lastLoss)),
-        ]
+        ] + peakFields
         if json {
             print("{" + result.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import CharRNNCLI
+import Tensor
 
 /// `charrnn bench` prints the documented JSON keys and rejects bad options with one line.
 @Suite struct BenchCommandTests {
@@ -19,6 +20,26 @@ import TestSupport
         for key in ["train_chars_per_s", "eval_chars_per_s", "sample_chars_per_s", "peak_rss_mb"] {
             #expect((object[key] as? NSNumber).map { $0.doubleValue > 0 } == true, "\(key)")
         }
+    }
+
+    /// `--peak` adds the measured f32 peak (bf16 only where the CPU has it) and the shares of it.
+    @Test func peakReportsTheShareOfTheMeasuredPeak() throws {
+        let root = try SharedCorpora.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let corpus = root.appendingPathComponent("c.txt")
+        try Data(String(repeating: "to be or not to be, that is the question. ", count: 20).utf8).write(to: corpus)
+        let run = try CLI.run(["bench", "--hidden", "16", "--embed", "8", "--batch", "4", "--bptt", "8", "--steps", "2",
+                               "--sample", "0", "--threads", "1", "--peak", "--json", corpus.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let peak = try #require((object["peak_f32_gflops"] as? NSNumber)?.doubleValue)
+        let train = try #require((object["train_gflops"] as? NSNumber)?.doubleValue)
+        let share = try #require((object["train_peak_share"] as? NSNumber)?.doubleValue)
+        #expect(peak > 0)
+        // train_gflops is printed to 0.1, the share to 0.001.
+        #expect(abs(share - train / peak) <= 0.0006 + 0.051 / peak, "share \(share) vs \(train) / \(peak)")
+        #expect(["avx512", "avx2", "portable"].contains(object["kernel"] as? String ?? ""))
+        #expect((object["peak_bf16_gflops"] is NSNull) == !KernelFeatures.bf16)
     }
 
     @Test func badOptionsGetOneLine() throws {

@@ -131,6 +131,18 @@ int32_t ck_stream_team_threads(const ck_stream_team *team);
 void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count, int32_t token,
                    int32_t parity);
 
+// MARK: Peak
+
+/// What `ck_peak_gflops` measures: f32 fused multiply-adds on the GEMM engine's vector width, or
+/// bf16 dot products (`vdpbf16ps`, AVX512-BF16 only).
+enum { CK_PEAK_F32 = 0, CK_PEAK_BF16 = 1 };
+/// 1 when the CPU has AVX512-BF16 dot products.
+int32_t ck_has_bf16(void);
+/// The arithmetic rate, GFLOP/s summed over `threads` threads that each run for about `seconds`:
+/// 12 independent chains of vector FMAs (f32; the width of the kernel `ck_gemm_isa` picks) or of
+/// bf16 dot products (32 products per instruction, 2 flops each). 0 for bf16 on a CPU without it.
+double ck_peak_gflops(int32_t kind, int32_t threads, double seconds);
+
 /// 1 when the kernels run their AVX-512 versions on this CPU, 0 when they run the portable ones.
 int32_t ck_has_avx512(void);
 /// Forces the portable kernels (1) or restores automatic selection (0) for the calling thread (and
