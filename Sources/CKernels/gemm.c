@@ -159,7 +159,10 @@ kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float 
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width - 8), lane);
     for (int r = 0; r < R; r++) {
-        if (init) {
+        if (init && width >= 16) {
+            acc0[r] = _mm256_loadu_ps(c + r * ldc);
+            acc1[r] = _mm256_loadu_ps(c + r * ldc + 8);
+        } else if (init) {
             acc0[r] = _mm256_maskload_ps(c + r * ldc, m0);
             acc1[r] = _mm256_maskload_ps(c + r * ldc + 8, m1);
         } else {
