@@ -194,18 +194,23 @@ kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float 
     }
 }
 
+// Calls BODY(rows, …) with the row count R as a compile-time constant (1…MR), so that the
+// accumulator arrays of the always-inline bodies become registers.
+#define DISPATCH_ROWS(R, BODY, ...)                                                                \
+    switch (R) {                                                                                   \
+    case 1: BODY(1, __VA_ARGS__); break;                                                           \
+    case 2: BODY(2, __VA_ARGS__); break;                                                           \
+    case 3: BODY(3, __VA_ARGS__); break;                                                           \
+    case 4: BODY(4, __VA_ARGS__); break;                                                           \
+    case 5: BODY(5, __VA_ARGS__); break;                                                           \
+    default: BODY(MR, __VA_ARGS__); break;                                                         \
+    }
+
 __attribute__((target("avx2,fma"))) static void
 kern_avx2(int R, int64_t kc, const float *ap, const float *bp, int64_t next, float *c, int64_t ldc,
           int64_t width, int32_t init) {
     (void)next;
-    switch (R) {
-    case 1: kern_avx2_rows(1, kc, ap, bp, c, ldc, width, init); break;
-    case 2: kern_avx2_rows(2, kc, ap, bp, c, ldc, width, init); break;
-    case 3: kern_avx2_rows(3, kc, ap, bp, c, ldc, width, init); break;
-    case 4: kern_avx2_rows(4, kc, ap, bp, c, ldc, width, init); break;
-    case 5: kern_avx2_rows(5, kc, ap, bp, c, ldc, width, init); break;
-    default: kern_avx2_rows(6, kc, ap, bp, c, ldc, width, init); break;
-    }
+    DISPATCH_ROWS(R, kern_avx2_rows, kc, ap, bp, c, ldc, width, init)
 }
 
 // AVX-512: R rows × 32 columns in 2R zmm accumulators, the same schedule as AVX2 twice as wide.
@@ -241,15 +246,7 @@ kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, cons
 __attribute__((target("avx512f"))) static void
 kern_avx512(int R, int64_t kc, const float *ap, const float *bp, int64_t next, float *c, int64_t ldc,
             int64_t width, int32_t init) {
-    const float *bq = bp + next;
-    switch (R) {
-    case 1: kern_avx512_rows(1, kc, ap, bp, bq, c, ldc, width, init); break;
-    case 2: kern_avx512_rows(2, kc, ap, bp, bq, c, ldc, width, init); break;
-    case 3: kern_avx512_rows(3, kc, ap, bp, bq, c, ldc, width, init); break;
-    case 4: kern_avx512_rows(4, kc, ap, bp, bq, c, ldc, width, init); break;
-    case 5: kern_avx512_rows(5, kc, ap, bp, bq, c, ldc, width, init); break;
-    default: kern_avx512_rows(6, kc, ap, bp, bq, c, ldc, width, init); break;
-    }
+    DISPATCH_ROWS(R, kern_avx512_rows, kc, ap, bp, bp + next, c, ldc, width, init)
 }
 
 // MARK: Workspaces

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define CHAINS 12       // independent accumulators: > FMA latency × FMA units on current cores
@@ -23,76 +24,44 @@ typedef struct {
     float sink;    // out, so the chains are not optimized away
 } peak_job;
 
-__attribute__((target("avx512f"))) static double run_avx512(double duration, float *sink) {
-    __m512 acc[CHAINS];
-    const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_set1_ps((float)i);
-    double start = seconds(), flops = 0;
-    do {
-        for (int r = 0; r < ROUNDS; r++)
-            for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
-        flops += (double)ROUNDS * CHAINS * 16 * 2;
-    } while (seconds() - start < duration);
-    double elapsed = seconds() - start;
-    float s = 0;
-    for (int i = 0; i < CHAINS; i++) s += _mm512_reduce_add_ps(acc[i]);
-    *sink = s;
-    return flops / elapsed;
-}
-
-__attribute__((target("avx512f,avx512bf16"))) static double run_bf16(double duration, float *sink) {
-    __m512 acc[CHAINS];
-    const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3380);  // 1, ~6e-8
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_set1_ps((float)i);
-    double start = seconds(), flops = 0;
-    do {
-        for (int r = 0; r < ROUNDS; r++)
-            for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
-        flops += (double)ROUNDS * CHAINS * 32 * 2;
-    } while (seconds() - start < duration);
-    double elapsed = seconds() - start;
-    float s = 0;
-    for (int i = 0; i < CHAINS; i++) s += _mm512_reduce_add_ps(acc[i]);
-    *sink = s;
-    return flops / elapsed;
-}
-
-__attribute__((target("avx2,fma"))) static double run_avx2(double duration, float *sink) {
-    __m256 acc[CHAINS];
-    const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_set1_ps((float)i);
-    double start = seconds(), flops = 0;
-    do {
-        for (int r = 0; r < ROUNDS; r++)
-            for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
-        flops += (double)ROUNDS * CHAINS * 8 * 2;
-    } while (seconds() - start < duration);
-    double elapsed = seconds() - start;
-    float s = 0, lanes[8];
-    for (int i = 0; i < CHAINS; i++) {
-        _mm256_storeu_ps(lanes, acc[i]);
-        for (int j = 0; j < 8; j++) s += lanes[j];
+// One runner per kind: CHAINS accumulators of type VEC, each advanced by STEP (one instruction of
+// FLOPS flops) ROUNDS times between clock reads, until `duration` has passed.
+#define DEFINE_PEAK(NAME, TARGET, VEC, INIT, STEP, FLOPS)                                          \
+    TARGET static double NAME(double duration, float *sink) {                                      \
+        VEC acc[CHAINS];                                                                           \
+        for (int i = 0; i < CHAINS; i++) acc[i] = INIT((float)i);                                  \
+        double start = seconds(), flops = 0;                                                       \
+        do {                                                                                       \
+            for (int r = 0; r < ROUNDS; r++)                                                       \
+                for (int i = 0; i < CHAINS; i++) acc[i] = STEP(acc[i]);                            \
+            flops += (double)ROUNDS * CHAINS * (FLOPS);                                            \
+        } while (seconds() - start < duration);                                                    \
+        double elapsed = seconds() - start;                                                        \
+        float s = 0, lane;                                                                         \
+        for (int i = 0; i < CHAINS; i++) { memcpy(&lane, &acc[i], sizeof lane); s += lane; }       \
+        *sink = s;                                                                                 \
+        return flops / elapsed;                                                                    \
     }
-    *sink = s;
-    return flops / elapsed;
-}
 
-// The portable kernel's arithmetic: fmaf per element.
-static double run_portable(double duration, float *sink) {
-    float acc[CHAINS];
-    for (int i = 0; i < CHAINS; i++) acc[i] = (float)i;
-    double start = seconds(), flops = 0;
-    do {
-        for (int r = 0; r < ROUNDS; r++)
-            for (int i = 0; i < CHAINS; i++) acc[i] = fmaf(acc[i], 0.999999f, 1e-7f);
-        flops += (double)ROUNDS * CHAINS * 2;
-    } while (seconds() - start < duration);
-    double elapsed = seconds() - start;
-    float s = 0;
-    for (int i = 0; i < CHAINS; i++) s += acc[i];
-    *sink = s;
-    return flops / elapsed;
+#define T512 __attribute__((target("avx512f")))
+#define TBF16 __attribute__((target("avx512f,avx512bf16")))
+#define T256 __attribute__((target("avx2,fma")))
+
+T512 static inline __m512 init512(float x) { return _mm512_set1_ps(x); }
+T512 static inline __m512 fma512(__m512 a) { return _mm512_fmadd_ps(a, _mm512_set1_ps(0.999999f), _mm512_set1_ps(1e-7f)); }
+// bf16 1.0 and ~6e-8: 32 products per instruction into 16 f32 lanes.
+TBF16 static inline __m512 dot_bf16(__m512 a) {
+    return _mm512_dpbf16_ps(a, (__m512bh)_mm512_set1_epi16(0x3f80), (__m512bh)_mm512_set1_epi16(0x3380));
 }
+T256 static inline __m256 init256(float x) { return _mm256_set1_ps(x); }
+T256 static inline __m256 fma256(__m256 a) { return _mm256_fmadd_ps(a, _mm256_set1_ps(0.999999f), _mm256_set1_ps(1e-7f)); }
+static inline float init1(float x) { return x; }
+static inline float fma1(float a) { return fmaf(a, 0.999999f, 1e-7f); }  // the portable kernel's arithmetic
+
+DEFINE_PEAK(run_avx512, T512, __m512, init512, fma512, 16 * 2)
+DEFINE_PEAK(run_bf16, TBF16, __m512, init512, dot_bf16, 32 * 2)
+DEFINE_PEAK(run_avx2, T256, __m256, init256, fma256, 8 * 2)
+DEFINE_PEAK(run_portable, , float, init1, fma1, 2)
 
 static void *run_peak(void *arg) {
     peak_job *job = arg;

@@ -8,11 +8,17 @@ import Tensor
 @Suite struct BenchCommandTests {
     typealias CLI = CorpusCommandTests
 
-    @Test func jsonHasTheDocumentedKeys() throws {
+    /// A small corpus in a new temporary directory (the caller removes `root`).
+    static func tinyCorpus() throws -> (root: URL, corpus: URL) {
         let root = try SharedCorpora.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
         let corpus = root.appendingPathComponent("c.txt")
         try Data(String(repeating: "to be or not to be, that is the question. ", count: 20).utf8).write(to: corpus)
+        return (root, corpus)
+    }
+
+    @Test func jsonHasTheDocumentedKeys() throws {
+        let (root, corpus) = try Self.tinyCorpus()
+        defer { try? FileManager.default.removeItem(at: root) }
         let run = try CLI.run(["bench", "--cell", "gru", "--hidden", "16", "--embed", "8", "--batch", "4", "--bptt", "8",
                                "--steps", "2", "--sample", "20", "--threads", "1", "--json", corpus.path])
         #expect(run.status == 0, "\(run.stderr)")
@@ -24,10 +30,8 @@ import Tensor
 
     /// `--peak` adds the measured f32 peak (bf16 only where the CPU has it) and the shares of it.
     @Test func peakReportsTheShareOfTheMeasuredPeak() throws {
-        let root = try SharedCorpora.temporaryDirectory()
+        let (root, corpus) = try Self.tinyCorpus()
         defer { try? FileManager.default.removeItem(at: root) }
-        let corpus = root.appendingPathComponent("c.txt")
-        try Data(String(repeating: "to be or not to be, that is the question. ", count: 20).utf8).write(to: corpus)
         let run = try CLI.run(["bench", "--hidden", "16", "--embed", "8", "--batch", "4", "--bptt", "8", "--steps", "2",
                                "--sample", "0", "--threads", "1", "--peak", "--json", corpus.path])
         #expect(run.status == 0, "\(run.stderr)")
