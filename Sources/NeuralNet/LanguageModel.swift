@@ -26,7 +26,7 @@ public enum LossScope: Sendable {
 ///
 /// Use: `forward` a window (carrying a `RecurrentState`), then `backward` adds ∂L/∂θ into
 /// `parameters.gradients` (zero them first) and returns ∂L/∂(initial state). `step` advances
-/// generation by one token without window workspaces. Not thread-safe: one window at a time.
+/// generation by one token (a forward with T = 1). Not thread-safe: one window at a time.
 public final class LanguageModel<Scalar: Real> {
     public let config: ModelConfig
     /// All parameters and their gradients.
@@ -43,9 +43,14 @@ public final class LanguageModel<Scalar: Real> {
         didSet { threads = max(1, threads); for layer in layers { layer.threads = threads } }
     }
 
-    // Window workspaces, sized by reserve(maxSteps:batchSize:) (shapes for T_max, B):
+    // Window workspaces, sized by reserve(maxSteps:batchSize:) for T_max × B_max rows; a window of
+    // T ≤ T_max steps of B ≤ B_max streams uses their first T·B rows.
+    /// Steps the workspaces hold (T_max).
     public private(set) var maxSteps = 0
+    /// Streams of the current (last) window.
     public private(set) var batchSize = 0
+    /// Streams the workspaces hold (B_max).
+    public private(set) var batchCapacity = 0
     private var steps = 0
     /// When the embedding is not dropped out, layer 0 reads its input rows straight from the
     /// embedding table (`RecurrentLayer.forward(table:…)`): its input projection becomes a lookup
@@ -53,7 +58,7 @@ public final class LanguageModel<Scalar: Real> {
     /// rounding; off only to compare the two paths in tests.
     var fusesEmbeddingProjection = true
     /// Whether layer 0 read the embedding table directly in the last forward.
-    private var fusedLastForward = false
+    private(set) var fusedLastForward = false
     /// Whether the last forward dropped layer outputs / the embedding (masks to apply in backward).
     private var droppedOutputs = false, droppedEmbedding = false
     private var inputIDs = [Int32](), targetIDs = [Int32]()
@@ -70,12 +75,6 @@ public final class LanguageModel<Scalar: Real> {
     private var dOutputs: [AlignedBuffer<Scalar>] = []            // L × (T·B×H)
     private var dEmbedded = AlignedBuffer<Scalar>(count: 0)       // T·B×E
     private var stateGradient: RecurrentState<Scalar>?
-    // One-step workspaces (B_step rows).
-    private var stepBatch = 0
-    private var stepEmbedded = AlignedBuffer<Scalar>(count: 0)
-    private var stepInputs: [AlignedBuffer<Scalar>] = []
-    private var stepOutputs: [AlignedBuffer<Scalar>] = []
-    private var stepDecoderInput = AlignedBuffer<Scalar>(count: 0)
 
     /// The parameter layout of `config`, in registration order.
     public static func layout(for config: ModelConfig) -> ParameterLayout {
@@ -158,12 +157,17 @@ public final class LanguageModel<Scalar: Real> {
         }
     }
 
-    /// Sizes the window workspaces for up to `maxSteps` steps of `batchSize` streams (forward does
-    /// this itself when a window does not fit; calling it up front avoids a reallocation).
+    /// Makes the window workspaces hold windows of `maxSteps` steps × `batchSize` streams and sets
+    /// the current batch size (forward does this itself; calling it up front with the largest
+    /// window avoids a reallocation). Workspaces only grow: a window with fewer steps or streams —
+    /// validation with fewer streams, a one-token step — reuses them.
     public func reserve(maxSteps t: Int, batchSize b: Int) {
-        if b == batchSize && t <= maxSteps { return }
-        maxSteps = t; batchSize = b
-        let n = t * b, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
+        if b != batchSize || stateGradient == nil { stateGradient = RecurrentState(config: config, batchSize: b) }
+        batchSize = b
+        for layer in layers { layer.reserve(maxSteps: t, batchSize: b) }
+        if t <= maxSteps && b <= batchCapacity { return }
+        maxSteps = max(t, maxSteps); batchCapacity = max(b, batchCapacity)
+        let n = maxSteps * batchCapacity, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
         let l = config.layers, d = config.decoderInputSize
         embedded = AlignedBuffer(count: n * e)
         embeddedMask = AlignedBuffer(count: config.embeddingDropout > 0 ? n * e : 0)
@@ -177,8 +181,6 @@ public final class LanguageModel<Scalar: Real> {
         dDecoderInput = AlignedBuffer(count: n * d)
         dOutputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
         dEmbedded = AlignedBuffer(count: n * e)
-        stateGradient = RecurrentState(config: config, batchSize: b)
-        for layer in layers { layer.reserve(maxSteps: t, batchSize: b) }
     }
 
     // MARK: Forward
@@ -219,7 +221,10 @@ public final class LanguageModel<Scalar: Real> {
                                      rng: &dropoutRNG)
             Kernels.multiply(embP, by: embeddedMask.pointer.baseAddress!, count: n * e)
         }
-        fusedLastForward = fusesEmbeddingProjection && !droppedEmbedding
+        // The V-row table costs no more than the window's own rows once there are V of them (a
+        // one-token step of a few streams reads its rows directly); the forward's bits are the same
+        // either way (one chain per element from the bias, `Real.gemm`).
+        fusedLastForward = fusesEmbeddingProjection && !droppedEmbedding && n >= v
         for (k, layer) in layers.enumerated() {
             let input = layerInput(k, rows: n)
             let h0 = state.h[k].pointer.baseAddress!, c0 = state.hasCell ? state.c[k].pointer.baseAddress! : nil
@@ -407,52 +412,13 @@ public final class LanguageModel<Scalar: Real> {
     // MARK: One step (generation)
 
     /// Advances `state` (B streams) by one token per stream and writes the next-token logits,
-    /// B×V row-major, into `logits`. No dropout; uses only small B-row workspaces.
+    /// B×V row-major, into `logits`: a window forward with T = 1 and no dropout — the same code,
+    /// so the same bits as that token's row in a longer window. Replaces the last forward (call
+    /// `backward` before stepping).
     public func step(inputs: [Int32], state: RecurrentState<Scalar>, logits: UnsafeMutableBufferPointer<Scalar>) {
-        let b = inputs.count, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
+        let b = inputs.count, v = config.vocabularySize
         precondition(state.batchSize == b && logits.count >= b * v, "step: state/logits shape does not match")
-        precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < v }, "token id outside 0..<\(v)")
-        if b != stepBatch {
-            stepBatch = b
-            stepEmbedded = AlignedBuffer(count: b * e)
-            stepInputs = (0..<config.layers).map { k in AlignedBuffer(count: k > 0 && config.skip == .dense ? b * (e + h) : 0) }
-            stepOutputs = (0..<config.layers).map { _ in AlignedBuffer(count: b * h) }
-            stepDecoderInput = AlignedBuffer(count: config.skip == .dense ? b * config.decoderInputSize : 0)
-        }
-        let emb = stepEmbedded.pointer.baseAddress!
-        inputs.withUnsafeBufferPointer { ids in
-            ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: e,
-                                    ids: ids.baseAddress!, rows: b, into: emb)
-        }
-        for (k, layer) in layers.enumerated() {
-            var input = emb
-            if k > 0 {
-                if config.skip == .dense {
-                    input = stepInputs[k].pointer.baseAddress!
-                    Kernels.copy(emb, srcStride: e, into: input, dstStride: e + h, rows: b, cols: e)
-                    Kernels.copy(stepOutputs[k - 1].pointer.baseAddress!, srcStride: h, into: input + e,
-                                 dstStride: e + h, rows: b, cols: h)
-                } else {
-                    input = stepOutputs[k - 1].pointer.baseAddress!
-                }
-            }
-            let hk = state.h[k].pointer.baseAddress!
-            layer.step(input: input, batch: b, h: hk, c: state.hasCell ? state.c[k].pointer.baseAddress! : nil)
-            let out = stepOutputs[k].pointer.baseAddress!
-            if config.skip == .residual && k > 0 {
-                Kernels.sum(hk, input, into: out, count: b * h)
-            } else {
-                Kernels.copy(hk, into: out, count: b * h)
-            }
-        }
-        var decIn = stepOutputs[config.layers - 1].pointer.baseAddress!
-        if config.skip == .dense {
-            decIn = stepDecoderInput.pointer.baseAddress!
-            let d = config.decoderInputSize
-            for k in 0..<config.layers {
-                Kernels.copy(stepOutputs[k].pointer.baseAddress!, srcStride: h, into: decIn + k * h, dstStride: d, rows: b, cols: h)
-            }
-        }
-        decode(decIn, rows: b, into: logits.baseAddress!)
+        forward(inputs: inputs, targets: inputs, batchSize: b, state: state, training: false)
+        Kernels.copy(logitBuffer.pointer.baseAddress!, into: logits.baseAddress!, count: b * v)
     }
 }

@@ -31,9 +31,12 @@ public final class RecurrentLayer<Scalar: Real> {
     /// do not depend on it, bit for bit.
     public var threads = 2
 
-    /// Capacity of the workspaces (T_max, B).
+    /// Steps the workspaces hold (T_max).
     public private(set) var maxSteps = 0
+    /// Streams of the current window (B ≤ `batchCapacity`).
     public private(set) var batchSize = 0
+    /// Streams the workspaces hold (B_max); a window of B ≤ B_max streams uses their first rows.
+    public private(set) var batchCapacity = 0
 
     // Window workspaces (shapes for T_max, B; G·H = gateWidth):
     /// (T+1)·B×H: block 0 is h_0 (initial state), block t+1 is h_t (the output of step t).
@@ -68,11 +71,6 @@ public final class RecurrentLayer<Scalar: Real> {
     private let packedForward = PackedMatrix<Scalar>()
     /// W_hh (G·H×H) packed for the per-step products dGates·W_hh of backward.
     private let packedBackward = PackedMatrix<Scalar>()
-    // One-step (generation) workspaces, B_step×G·H each.
-    private var stepBatch = 0
-    private var stepGx = AlignedBuffer<Scalar>(count: 0), stepGh = AlignedBuffer<Scalar>(count: 0)
-    private var stepTanh = AlignedBuffer<Scalar>(count: 0)
-
     /// A layer reading its four tensors from `parameters` at the given slots.
     public init(
         cell: CellKind, inputSize: Int, hiddenSize: Int, parameters: ParameterSet<Scalar>,
@@ -89,12 +87,14 @@ public final class RecurrentLayer<Scalar: Real> {
         self.biasIH = biasIH; self.biasHH = biasHH
     }
 
-    /// Allocates workspaces for windows of up to `maxSteps` steps of exactly `batchSize` streams
-    /// (no-op when the current capacity already fits).
-    public func reserve(maxSteps t: Int, batchSize b: Int) {
-        if b == batchSize && t <= maxSteps { return }
+    /// Sets the current window's batch size and makes the workspaces hold windows of `maxSteps`
+    /// steps × `batchSize` streams. They only grow: smaller windows reuse them.
+    public func reserve(maxSteps steps: Int, batchSize streams: Int) {
+        batchSize = streams
+        if steps <= maxSteps && streams <= batchCapacity { return }
+        maxSteps = max(steps, maxSteps); batchCapacity = max(streams, batchCapacity)
+        let t = maxSteps, b = batchCapacity
         let h = hiddenSize, g = gateWidth, isLSTM = cell == .lstm, isGRU = cell == .gru
-        maxSteps = t; batchSize = b
         hs = AlignedBuffer(count: (t + 1) * b * h)
         cs = AlignedBuffer(count: isLSTM ? (t + 1) * b * h : 0)
         tanhC = AlignedBuffer(count: isLSTM ? t * b * h : 0)
@@ -386,48 +386,6 @@ public final class RecurrentLayer<Scalar: Real> {
     public var initialHGradient: UnsafePointer<Scalar> { UnsafePointer(dhCarry.pointer.baseAddress!) }
     /// ∂L/∂c_0 after backward (LSTM): B×H.
     public var initialCGradient: UnsafePointer<Scalar> { UnsafePointer(dcCarry.pointer.baseAddress!) }
-
-    // MARK: One step (generation)
-
-    /// Advances `batch` streams by one step in place: `input` is batch×In, `h` (and `c` for LSTM)
-    /// batch×H are read as the previous state and overwritten with the new one. Uses only small
-    /// batch×G·H workspaces (no T×B buffers). With one stream the GEMMs are matrix–vector products
-    /// bound by reading W (memory), so large ones are split by columns over `threads`.
-    public func step(input: UnsafePointer<Scalar>, batch b: Int, h: UnsafeMutablePointer<Scalar>,
-                     c: UnsafeMutablePointer<Scalar>?) {
-        let hid = hiddenSize, g = gateWidth
-        if b != stepBatch {
-            stepBatch = b
-            stepGx = AlignedBuffer(count: b * g); stepGh = AlignedBuffer(count: b * g)
-            stepTanh = AlignedBuffer(count: cell == .lstm ? b * hid : 0)
-        }
-        let w = W
-        let gxP = stepGx.pointer.baseAddress!
-        if cell == .gru {
-            Kernels.broadcastRows(w.bih, into: gxP, rows: b, cols: g)
-        } else {
-            Kernels.broadcastRowSum(w.bih, w.bhh, into: gxP, rows: b, cols: g)
-        }
-        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: inputSize, a: input,
-                    lda: inputSize, b: w.ih, ldb: inputSize, c: gxP, ldc: g, accumulate: true)
-        switch cell {
-        case .lstm:
-            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, a: h, lda: hid,
-                        b: w.hh, ldb: hid, c: gxP, ldc: g, accumulate: true)
-            CellKernels.lstmForward(batch: b, hidden: hid, gates: gxP, cPrev: c!, c: c!,
-                                    tanhC: stepTanh.pointer.baseAddress!, hOut: h)
-        case .gru:
-            let ghP = stepGh.pointer.baseAddress!
-            Kernels.broadcastRows(w.bhh, into: ghP, rows: b, cols: g)
-            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, a: h, lda: hid,
-                        b: w.hh, ldb: hid, c: ghP, ldc: g, accumulate: true)
-            CellKernels.gruForward(batch: b, hidden: hid, gx: gxP, gh: ghP, hPrev: h, hOut: h)
-        case .rnn:
-            ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: b, n: g, k: hid, a: h, lda: hid,
-                        b: w.hh, ldb: hid, c: gxP, ldc: g, accumulate: true)
-            CellKernels.rnnForward(count: b * hid, pre: gxP, hOut: h)
-        }
-    }
 }
 
 /// How recurrent layers share the per-step work between threads.

@@ -19,6 +19,7 @@ import Tensor
             let state = RecurrentState<Double>(config: config, batchSize: b)
             model.parameters.zeroGradients()
             let loss = model.forward(inputs: inputs, targets: targets, batchSize: b, state: state, training: true)
+            #expect(model.fusedLastForward == fused, "the path under test was not taken")
             let dState = model.backward()
             let grads = Array(model.parameters.gradients(model.encoderWeight)) + model.layers.flatMap { l in
                 [l.weightIH, l.weightHH, l.biasIH, l.biasHH].flatMap { Array(model.parameters.gradients($0)) }

@@ -95,12 +95,12 @@ import Tensor
         #expect(chunked.flattened == whole.flattened)
     }
 
-    /// `step` (generation path, no window workspaces) equals a window forward token by token, bit
-    /// for bit: the same products (bias, then the input side, then the recurrent side, one chain
-    /// per element) whether layer 0 reads the embedding table or its rows.
+    /// `step` (a forward with T = 1) equals a window forward token by token, bit for bit, although
+    /// the window (T·B ≥ V rows) reads layer 0's input from the V-row table and the step (B < V
+    /// rows) reads embedding rows: both are one chain per element from the bias (`Real.gemm`).
     @Test(arguments: configs)
     func stepMatchesWindowForward(config: ModelConfig) {
-        let t = 4, b = 2, v = 11
+        let t = 4, b = 3, v = 11
         let inputs = randomIDs(t * b, below: v, seed: 12)
         let model = LanguageModel<Float>(config: config, seed: 13)
         let windowState = RecurrentState<Float>(config: config, batchSize: b)
@@ -115,6 +115,28 @@ import Tensor
         }
         #expect(stepLogits == windowLogits)
         #expect(stepState.flattened == windowState.flattened)
+    }
+
+    /// Workspaces only grow: after a large window, a window with fewer steps and streams runs in
+    /// the same buffers (no reallocation) and gives the bits of a model that never saw the large one.
+    @Test(arguments: configs)
+    func smallerWindowsReuseTheWorkspaces(config: ModelConfig) {
+        let v = 11
+        let model = LanguageModel<Float>(config: config, seed: 21), fresh = LanguageModel<Float>(config: config, seed: 21)
+        let big = randomIDs(9 * 6, below: v, seed: 22)
+        model.forward(inputs: big, targets: big, batchSize: 6, state: RecurrentState(config: config, batchSize: 6),
+                      training: true)
+        model.backward()
+        let small = randomIDs(5 * 2, below: v, seed: 23), targets = randomIDs(5 * 2, below: v, seed: 24)
+        let s1: RecurrentState<Float> = randomState(config, batch: 2, seed: 25), s2 = s1.copy()
+        let loss = model.forward(inputs: small, targets: targets, batchSize: 2, state: s1, training: false)
+        #expect(model.maxSteps == 9 && model.batchCapacity == 6 && model.batchSize == 2)
+        #expect(loss == fresh.forward(inputs: small, targets: targets, batchSize: 2, state: s2, training: false))
+        #expect(Array(model.logits) == Array(fresh.logits))
+        #expect(s1.flattened == s2.flattened)
+        model.parameters.zeroGradients(); fresh.parameters.zeroGradients()
+        #expect(model.backward().flattened == fresh.backward().flattened)
+        #expect(Array(model.parameters.gradients.pointer) == Array(fresh.parameters.gradients.pointer))
     }
 
     /// One training window (dropout on) with the model on 1, 2 and 3 threads: the loss, logits,

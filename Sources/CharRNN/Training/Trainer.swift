@@ -280,9 +280,9 @@ public final class Trainer {
     /// plateau schedule.
     func evaluateValidation(_ validation: BatchStream, epoch: Int, elapsed: Double, log: MetricsLog,
                             feedSchedule: Bool = true, onEvent: (TrainingEvent) -> Void) throws {
+        // Validation windows (often fewer streams) run in the training windows' workspaces.
         let loss = Evaluator.meanLoss(model: model, stream: validation)
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: state.step, loss: loss) }
-        model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
         state.lastValidationLoss = loss
         if feedSchedule { _ = scheduler.recordValidation(loss: loss) }
         let isBest = loss < (state.bestValidationLoss ?? .infinity)
