@@ -29,6 +29,8 @@ public enum LossScope: Sendable {
 /// generation by one token (a forward with T = 1). Not thread-safe: one window at a time.
 public final class LanguageModel<Scalar: Real> {
     public let config: ModelConfig
+    /// The wiring every path of the model follows (derived from `config`).
+    public let plan: ModelPlan
     /// All parameters and their gradients.
     public let parameters: ParameterSet<Scalar>
     /// The generator for dropout masks; its `stateWords` can be saved and restored.
@@ -106,6 +108,7 @@ public final class LanguageModel<Scalar: Real> {
         precondition(config.validationError == nil, config.validationError ?? "")
         precondition(parameters.layout == Self.layout(for: config), "parameter layout does not match config")
         self.config = config
+        self.plan = ModelPlan(config)
         self.parameters = parameters
         self.dropoutRNG = RNG(seed: 1)
         let layout = parameters.layout
@@ -173,8 +176,8 @@ public final class LanguageModel<Scalar: Real> {
         embeddedMask = AlignedBuffer(count: config.embeddingDropout > 0 ? n * e : 0)
         outputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
         outputMasks = (0..<l).map { _ in AlignedBuffer(count: config.dropout > 0 ? n * h : 0) }
-        concatenated = (0..<l).map { k in AlignedBuffer(count: config.skip == .dense && k > 0 ? n * (e + h) : 0) }
-        decoderInput = AlignedBuffer(count: config.skip == .dense ? n * d : 0)
+        concatenated = plan.layers.map { AlignedBuffer(count: $0.segments.count > 1 ? n * $0.inputWidth : 0) }
+        decoderInput = AlignedBuffer(count: plan.decoderSegments.count > 1 ? n * d : 0)
         logitBuffer = AlignedBuffer(count: n * v)
         logSumExps = AlignedBuffer(count: n)
         dLogits = AlignedBuffer(count: n * v)
@@ -237,7 +240,7 @@ public final class LanguageModel<Scalar: Real> {
                 layer.forward(input: input, steps: t, h0: h0, c0: c0)
             }
             let out = outputs[k].pointer.baseAddress!
-            if config.skip == .residual && k > 0 {
+            if plan.layers[k].residual {
                 Kernels.sum(layer.output, input, into: out, count: n * h)
             } else if dropping {
                 Kernels.copy(layer.output, into: out, count: n * h)
@@ -265,28 +268,39 @@ public final class LanguageModel<Scalar: Real> {
     /// o_k of the current window (T·B×H): the workspace that holds drop(h_k) or h_k + input_k, or,
     /// when neither applies, the layer's own output buffer.
     private func output(ofLayer k: Int) -> UnsafeMutablePointer<Scalar> {
-        if droppedOutputs || (config.skip == .residual && k > 0) { return outputs[k].pointer.baseAddress! }
+        if droppedOutputs || plan.layers[k].residual { return outputs[k].pointer.baseAddress! }
         return layers[k].output
     }
 
-    /// The input of layer `k` for the current window (builds the dense concatenation).
-    private func layerInput(_ k: Int, rows n: Int) -> UnsafeMutablePointer<Scalar> {
-        if k == 0 { return embedded.pointer.baseAddress! }
-        if config.skip != .dense { return output(ofLayer: k - 1) }
-        let e = config.embeddingSize, h = config.hiddenSize, cat = concatenated[k].pointer.baseAddress!
-        Kernels.copy(embedded.pointer.baseAddress!, srcStride: e, into: cat, dstStride: e + h, rows: n, cols: e)
-        Kernels.copy(output(ofLayer: k - 1), srcStride: h, into: cat + e, dstStride: e + h, rows: n, cols: h)
-        return cat
+    /// The rows of a plan source in the current window (T·B × E or H).
+    private func rows(of source: ModelPlan.Source) -> UnsafeMutablePointer<Scalar> {
+        switch source {
+        case .embedding: embedded.pointer.baseAddress!
+        case .layer(let j): output(ofLayer: j)
+        }
     }
 
-    /// The decoder input for the current window (builds the dense concatenation).
-    private func decoderInputPointer(rows n: Int) -> UnsafeMutablePointer<Scalar> {
-        if config.skip != .dense { return output(ofLayer: config.layers - 1) }
-        let h = config.hiddenSize, d = config.decoderInputSize, out = decoderInput.pointer.baseAddress!
-        for k in 0..<config.layers {
-            Kernels.copy(output(ofLayer: k), srcStride: h, into: out + k * h, dstStride: d, rows: n, cols: h)
+    /// The concatenation of `segments` (`width` features per row) for `n` rows: the source itself
+    /// when there is one segment, else a copy into `buffer`.
+    private func concatenate(_ segments: [ModelPlan.Segment], width: Int, rows n: Int,
+                             into buffer: AlignedBuffer<Scalar>) -> UnsafeMutablePointer<Scalar> {
+        if segments.count == 1 { return rows(of: segments[0].source) }
+        let out = buffer.pointer.baseAddress!
+        for segment in segments {
+            Kernels.copy(rows(of: segment.source), srcStride: segment.width, into: out + segment.offset,
+                         dstStride: width, rows: n, cols: segment.width)
         }
         return out
+    }
+
+    /// The input of layer `k` for the current window (`plan.layers[k]`).
+    private func layerInput(_ k: Int, rows n: Int) -> UnsafeMutablePointer<Scalar> {
+        concatenate(plan.layers[k].segments, width: plan.layers[k].inputWidth, rows: n, into: concatenated[k])
+    }
+
+    /// The decoder input for the current window (`plan.decoderSegments`).
+    private func decoderInputPointer(rows n: Int) -> UnsafeMutablePointer<Scalar> {
+        concatenate(plan.decoderSegments, width: plan.decoderInputWidth, rows: n, into: decoderInput)
     }
 
     /// logits (n×V) = input (n×D) · decoder.weightᵀ + decoder.bias.
@@ -348,31 +362,40 @@ public final class LanguageModel<Scalar: Real> {
             }
         }
         // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
-        let decIn = config.skip == .dense ? decoderInput.pointer.baseAddress! : output(ofLayer: config.layers - 1)
+        let decIn = plan.decoderSegments.count > 1 ? decoderInput.pointer.baseAddress! : output(ofLayer: config.layers - 1)
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, a: dLog, lda: v, b: decIn, ldb: d,
                     c: parameters.gradients(decoderWeight).baseAddress!, ldc: d, accumulate: true)
         Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!, threads: threads)
         let dDec = dDecoderInput.pointer.baseAddress!
         ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, a: dLog, lda: v,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: dDec, ldc: d, accumulate: false)
-        for k in 0..<config.layers {
-            let dOut = dOutputs[k].pointer.baseAddress!
-            if config.skip == .dense {
-                Kernels.copy(dDec + k * h, srcStride: d, into: dOut, dstStride: h, rows: n, cols: h)
-            } else if k == config.layers - 1 {
-                Kernels.copy(dDec, into: dOut, count: n * h)
-            } else {
-                Kernels.fill(dOut, count: n * h)
-            }
-        }
-        // With layer 0 fused, only dense skips route gradient to the embedded rows.
-        let embeddedRowsNeedGradient = !fusedLastForward || config.skip == .dense
+        // ∂L/∂o_k and ∂L/∂x start at zero and collect what each reader of them passes down: the
+        // decoder now, each layer after its backward (top first, so ∂L/∂o_k is complete before
+        // layer k's backward).
+        for dOut in dOutputs { Kernels.fill(dOut.pointer.baseAddress!, count: n * h) }
+        // With layer 0 reading the table, only other readers of x route gradient to the embedded rows.
+        let embeddedRowsNeedGradient = !fusedLastForward || plan.embeddingFeedsLaterLayers
+            || plan.decoderSegments.contains { $0.source == .embedding }
         let dEmb = dEmbedded.pointer.baseAddress!
         if embeddedRowsNeedGradient { Kernels.fill(dEmb, count: n * e) }
+        func gradient(of source: ModelPlan.Source) -> UnsafeMutablePointer<Scalar> {
+            switch source {
+            case .embedding: dEmb
+            case .layer(let j): dOutputs[j].pointer.baseAddress!
+            }
+        }
+        /// Adds ∂L/∂(input) of a reader (`width` features per row) into its sources' gradients.
+        func passDown(_ dInput: UnsafePointer<Scalar>, width: Int, segments: [ModelPlan.Segment]) {
+            for segment in segments {
+                Kernels.add(dInput + segment.offset, srcStride: width, into: gradient(of: segment.source),
+                            dstStride: segment.width, rows: n, cols: segment.width)
+            }
+        }
+        passDown(dDec, width: d, segments: plan.decoderSegments)
         recorder?.start(layers: config.layers, steps: t, hasCell: config.cell == .lstm)
         let grads = stateGradient!
         for k in stride(from: config.layers - 1, through: 0, by: -1) {
-            let layer = layers[k], dS = dOutputs[k].pointer.baseAddress!
+            let layer = layers[k], dS = dOutputs[k].pointer.baseAddress!, wiring = plan.layers[k]
             if droppedOutputs { Kernels.multiply(dS, by: outputMasks[k].pointer.baseAddress!, count: n * h) }
             var observer: ((Int, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) -> Void)?
             if let recorder {
@@ -386,17 +409,11 @@ public final class LanguageModel<Scalar: Real> {
             if k == 0 && fusedLastForward {
                 Kernels.add(layer.tableGradient, srcStride: e, into: parameters.gradients(encoderWeight).baseAddress!,
                             dstStride: e, rows: v, cols: e)
-            } else if k == 0 {
-                Kernels.add(layer.inputGradient, srcStride: e, into: dEmb, dstStride: e, rows: n, cols: e)
-            } else if config.skip == .dense {
-                let dIn = layer.inputGradient
-                Kernels.add(dIn, srcStride: e + h, into: dEmb, dstStride: e, rows: n, cols: e)
-                Kernels.add(dIn + e, srcStride: e + h, into: dOutputs[k - 1].pointer.baseAddress!, dstStride: h, rows: n, cols: h)
             } else {
-                let below = dOutputs[k - 1].pointer.baseAddress!
-                Kernels.add(layer.inputGradient, srcStride: h, into: below, dstStride: h, rows: n, cols: h)
-                if config.skip == .residual { Kernels.add(dS, srcStride: h, into: below, dstStride: h, rows: n, cols: h) }
+                passDown(layer.inputGradient, width: wiring.inputWidth, segments: wiring.segments)
             }
+            // o_k = h_k + input_k: the input also receives ∂L/∂o_k directly.
+            if wiring.residual { passDown(dS, width: h, segments: wiring.segments) }
             Kernels.copy(layer.initialHGradient, into: grads.h[k].pointer.baseAddress!, count: b * h)
             if grads.hasCell { Kernels.copy(layer.initialCGradient, into: grads.c[k].pointer.baseAddress!, count: b * h) }
         }

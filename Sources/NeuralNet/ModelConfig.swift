@@ -108,7 +108,8 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
             ?? InitializationOptions()
     }
 
-    /// In_k: input width of layer `k`.
+    /// In_k: input width of layer `k` (`ModelPlan` describes what those features are; a test
+    /// checks that the two agree).
     public func inputSize(ofLayer k: Int) -> Int {
         k == 0 ? embeddingSize : (skip == .dense ? embeddingSize + hiddenSize : hiddenSize)
     }

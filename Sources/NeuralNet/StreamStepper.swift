@@ -79,19 +79,23 @@ public final class StreamStepper {
             storage.append(b)
             return b.pointer.baseAddress!
         }
-        // Layer inputs (layer 0: the embedding row unless the table replaces it) and decoder input.
+        // Layer inputs and the decoder input, laid out as `model.plan` says; the embedding row is
+        // copied into every segment that reads it (except layer 0's when the table replaces it).
+        let plan = model.plan
         let usesTable = v * g * h * MemoryLayout<Float>.size <= tableLimitBytes
-        let inputs: [UnsafeMutablePointer<Float>] = (0..<layerCount).map { k in buffer(config.inputSize(ofLayer: k)) }
-        let decoderInput = buffer(config.decoderInputSize)
-        if !usesTable { embeddingTargets.append(inputs[0]) }
-        if config.skip == .dense { embeddingTargets += inputs.dropFirst() }
+        let inputs: [UnsafeMutablePointer<Float>] = plan.layers.map { buffer($0.inputWidth) }
+        let decoderInput = buffer(plan.decoderInputWidth)
+        for (k, layer) in plan.layers.enumerated() where !(k == 0 && usesTable) {
+            for segment in layer.segments where segment.source == .embedding { embeddingTargets.append(inputs[k] + segment.offset) }
+        }
+        for segment in plan.decoderSegments where segment.source == .embedding { embeddingTargets.append(decoderInput + segment.offset) }
 
         let embeddingPointer = UnsafePointer(model.parameters.values(model.encoderWeight).baseAddress!)
         for (k, layer) in model.layers.enumerated() {
             let p = model.parameters
             let wih = p.values(layer.weightIH).baseAddress!, whh = p.values(layer.weightHH).baseAddress!
             let bih = p.values(layer.biasIH).baseAddress!, bhh = p.values(layer.biasHH).baseAddress!
-            let inputSize = k == 0 && usesTable ? 0 : config.inputSize(ofLayer: k)
+            let inputSize = k == 0 && usesTable ? 0 : plan.layers[k].inputWidth
             let packed = packedBuffer(Int(ck_stream_packed_count(kind, Int64(h), Int64(inputSize), Int64(h))))
             ck_stream_pack(kind, Int64(h), Int64(inputSize), Int64(h), wih, whh, bih, bhh, packed)
             var table: UnsafePointer<Float>? = nil
@@ -103,23 +107,21 @@ public final class StreamStepper {
                 ck_stream_pack_table(kind, Int64(h), Int64(v), sums.pointer.baseAddress!, rows)
                 table = UnsafePointer(rows)
             }
-            // Outputs: the next layer's input (after the embedding part when dense) or the decoder's.
-            var out0: UnsafeMutablePointer<Float>?, out1: UnsafeMutablePointer<Float>?
-            if config.skip == .dense {
-                out0 = decoderInput + k * h
-                if k + 1 < layerCount { out1 = inputs[k + 1] + e }
-            } else {
-                out0 = k + 1 < layerCount ? inputs[k + 1] : decoderInput
+            // Outputs: o_k goes to every segment that reads it (the engine writes up to two).
+            let targets = plan.consumers(ofLayer: k).map { reader in
+                (reader.layer.map { inputs[$0] } ?? decoderInput) + reader.segment.offset
             }
+            precondition(targets.count <= 2 && (!plan.layers[k].residual || plan.layers[k].inputWidth == h),
+                         "the one-stream engine writes a layer's output to at most two readers")
             ops.append(ck_stream_op(
-                kind: kind, residual: config.skip == .residual && k > 0 ? 1 : 0, precision: Int32(CK_STREAM_F32),
+                kind: kind, residual: plan.layers[k].residual ? 1 : 0, precision: Int32(CK_STREAM_F32),
                 units: Int64(h), inputs: Int64(inputSize), recurrent: Int64(h),
                 packed: packed, table: table, x: inputSize > 0 ? UnsafePointer(inputs[k]) : nil,
                 h: (hidden[k].0.pointer.baseAddress!, hidden[k].1.pointer.baseAddress!),
                 c: config.cell == .lstm ? cells[k].pointer.baseAddress! : nil,
-                out: (out0, out1)))
+                out: (targets.first, targets.count > 1 ? targets[1] : nil)))
         }
-        let d = config.decoderInputSize
+        let d = plan.decoderInputWidth
         let decoderPacked = packedBuffer(Int(ck_stream_packed_count(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0)))
         ck_stream_pack(Int32(CK_STREAM_LINEAR), Int64(v), Int64(d), 0,
                        model.parameters.values(model.decoderWeight).baseAddress!, nil,
