@@ -102,20 +102,25 @@ static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { retur
     static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t i0, int64_t mc,          \
                      int64_t k0, int64_t kc, T *dst) {                                              \
         int64_t blocks = (mc + MR - 1) / MR;                                                        \
+        if (transposed) {                                                                           \
+            /* Row kk of the source holds all mc values of that k: read it once, in order. */       \
+            for (int64_t kk = 0; kk < kc; kk++) {                                                   \
+                const T *s = src + (k0 + kk) * ld + i0;                                             \
+                for (int64_t bi = 0; bi < blocks; bi++) {                                           \
+                    int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0; \
+                    T *panel = dst + r0 * kc + kk * rows;                                           \
+                    for (int64_t r = 0; r < rows; r++) panel[r] = s[r0 + r];                        \
+                }                                                                                   \
+            }                                                                                       \
+            return;                                                                                 \
+        }                                                                                           \
         for (int64_t bi = 0; bi < blocks; bi++) {                                                   \
             int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0;  \
             T *panel = dst + r0 * kc;                                                               \
-            if (transposed) {                                                                       \
-                for (int64_t kk = 0; kk < kc; kk++) {                                               \
-                    const T *s = src + (k0 + kk) * ld + i0 + r0;                                    \
-                    for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = s[r];                 \
-                }                                                                                   \
-            } else {                                                                                \
-                for (int64_t r = 0; r < rows; r++) {                                                \
-                    const T *s = src + (i0 + r0 + r) * ld + k0;                                     \
-                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * rows + r] = s[kk];               \
-                }                                                                                   \
-            }                                                                                       \
+            /* Reads `rows` rows side by side, writes the panel in order. */                        \
+            const T *s = src + (i0 + r0) * ld + k0;                                                 \
+            for (int64_t kk = 0; kk < kc; kk++)                                                     \
+                for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = s[r * ld + kk];           \
         }                                                                                           \
     }
 DEFINE_PACK_A(pack_a_f32, float)
