@@ -235,6 +235,8 @@ kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, cons
         }
     }
     for (int64_t kk = 0; kk < kc; kk++) {
+        _mm_prefetch((const char *)(bp + (kk + PREFETCH_ROWS) * NR), _MM_HINT_T0);  // as in the AVX2 kernel
+        _mm_prefetch((const char *)(bq + (kk + PREFETCH_ROWS) * NR), _MM_HINT_T0);
         __m512 b0 = _mm512_loadu_ps(bp + kk * NR), b1 = _mm512_loadu_ps(bq + kk * NR);
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_set1_ps(ap[kk * R + r]);
