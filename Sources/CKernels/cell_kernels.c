@@ -111,8 +111,8 @@ INLINE void exp_body(int64_t count, const float *x, float *y) {
     static void NAME##_portable PARAMS { BODY ARGS; }                                          \
     void NAME PARAMS {                                                                         \
         switch (ck_gemm_isa()) {                                                               \
-        case 2: NAME##_avx512 ARGS; break;                                                     \
-        case 1: NAME##_avx2 ARGS; break;                                                       \
+        case CK_ISA_AVX512: NAME##_avx512 ARGS; break;                                         \
+        case CK_ISA_AVX2: NAME##_avx2 ARGS; break;                                             \
         default: NAME##_portable ARGS; break;                                                  \
         }                                                                                      \
     }

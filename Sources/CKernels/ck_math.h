@@ -12,7 +12,6 @@
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #define AVX2 __attribute__((target("avx2,fma")))
 
-int32_t ck_has_avx512(void);
 
 INLINE int32_t bits_of(float x) { int32_t i; memcpy(&i, &x, 4); return i; }
 INLINE float float_of(int32_t i) { float x; memcpy(&x, &i, 4); return x; }

@@ -1,12 +1,13 @@
 // The GEMM engine: every matrix product of the package (see ckernels.h for the contract).
 //
 // Structure (after the BLIS design): C is computed in blocks of NC columns; for each block the
-// inner dimension is walked in slices of KC; each slice of B is packed into 32-column panels
+// inner dimension is walked in slices of KC; each slice of B is packed into 16-column panels
 // (KC rows × 16 contiguous values, zero-padded), each MC-row block of A into row micro-panels
 // (KC × R values, R ≤ MR rows interleaved), and a register-blocked micro-kernel computes an R-row
 // × 16-column tile of C per call (32 columns, two panels, with AVX-512). A micro-panel of B is
-// contiguous (16 KiB at KC = 256), so it stays in L1 while the row blocks of A pass over it. A pre-packed B (ck_spack) skips the B packing: its
-// panels hold all K rows, so a KC slice is a pointer offset.
+// contiguous (16 KiB at KC = 256), so it stays in L1 while the row blocks of A pass over it. A
+// pre-packed B (ck_spack) skips the B packing: its panels hold all K rows, so a KC slice is a
+// pointer offset.
 //
 // Determinism by construction: every element C[i][j] is one chain of fused multiply-adds over
 // k = 0, 1, …, K−1, starting from 0 (or from C[i][j] when accumulating). A KC slice ends by
@@ -29,8 +30,6 @@
 
 // MARK: Kernel selection
 
-enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
-
 // Per thread, so that a test forcing the portable kernels does not change what concurrently
 // running code computes.
 static _Thread_local int32_t forcePortable = 0;
@@ -39,23 +38,22 @@ static int32_t detected_isa(void) {
     static int32_t cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) cached = ISA_AVX512;
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cached = ISA_AVX2;
-        else cached = ISA_PORTABLE;
+        if (__builtin_cpu_supports("avx512f")) cached = CK_ISA_AVX512;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cached = CK_ISA_AVX2;
+        else cached = CK_ISA_PORTABLE;
     }
     return cached;
 }
 
-int32_t ck_has_avx512(void) { return detected_isa() == ISA_AVX512 && !forcePortable; }
-int32_t ck_gemm_isa(void) { return forcePortable ? ISA_PORTABLE : detected_isa(); }
+int32_t ck_gemm_isa(void) { return forcePortable ? CK_ISA_PORTABLE : detected_isa(); }
 void ck_force_portable(int32_t on) { forcePortable = on; }
 
 // MARK: Packing
 
 int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * k; }
 
-// Packs rows k0..<k0+kc and columns j0..<j0+nc of op(B) into panels of `rows` rows × 32 values:
-// panel p at dst + p·32·rows, row r of it holding columns j0+32p… (zero past nc). op(B)[kk][j] is
+// Packs rows k0..<k0+kc and columns j0..<j0+nc of op(B) into panels of `rows` rows × 16 values:
+// panel p at dst + p·16·rows, row r of it holding columns j0+16p… (zero past nc). op(B)[kk][j] is
 // src[kk·ld + j], or src[j·ld + kk] when `transposed`.
 #define DEFINE_PACK_B(NAME, T)                                                                     \
     static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t k0, int64_t kc,          \
@@ -281,8 +279,8 @@ typedef void (*kernel_f32)(int, int64_t, const float *, const float *, int64_t, 
 typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t, double *, int64_t, int64_t,
                            int32_t);
 
-// One driver per scalar type. `bsrc` is either a pre-packed B (packed = 1; full-K panels, the
-// block starting at panel `panel0`) or op(B) as stored (b, ldb, transB).
+// One driver per scalar type. `b` is either a pre-packed B (packed = 1; full-K panels, the block
+// starting at panel `panel0`) or op(B) as stored (ldb, transB).
 #define DEFINE_DRIVER(NAME, T, PACK_A, PACK_B, KERNEL_T)                                           \
     static void NAME(int32_t transA, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,     \
                      int32_t packed, const T *b, int64_t ldb, int32_t transB, int64_t panel0,       \
@@ -346,8 +344,8 @@ DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_b_f64, kernel_f64)
 // The kernel this thread runs, its column count, and the 16-column kernel for a last lone panel.
 static kernel_f32 select_f32(int64_t *width, kernel_f32 *narrow) {
     switch (ck_gemm_isa()) {
-    case ISA_AVX512: *width = 2 * NR; *narrow = kern_avx2; return kern_avx512;
-    case ISA_AVX2: *width = NR; *narrow = kern_avx2; return kern_avx2;
+    case CK_ISA_AVX512: *width = 2 * NR; *narrow = kern_avx2; return kern_avx512;
+    case CK_ISA_AVX2: *width = NR; *narrow = kern_avx2; return kern_avx2;
     default: *width = NR; *narrow = kern_portable_f32; return kern_portable_f32;
     }
 }

@@ -67,8 +67,8 @@ static void *run_peak(void *arg) {
     peak_job *job = arg;
     if (job->kind == CK_PEAK_BF16) job->flops = run_bf16(job->duration, &job->sink);
     else switch (ck_gemm_isa()) {
-        case 2: job->flops = run_avx512(job->duration, &job->sink); break;
-        case 1: job->flops = run_avx2(job->duration, &job->sink); break;
+        case CK_ISA_AVX512: job->flops = run_avx512(job->duration, &job->sink); break;
+        case CK_ISA_AVX2: job->flops = run_avx2(job->duration, &job->sink); break;
         default: job->flops = run_portable(job->duration, &job->sink); break;
         }
     return 0;

@@ -322,10 +322,10 @@ static void run_blocks(const ck_stream_op *op, int64_t first, int64_t end, int32
     _Alignas(64) float a[4 * BW];
     for (int64_t blk = first; blk < end; blk++) {
         int64_t j0 = blk * BW, width = op->units - j0 < BW ? op->units - j0 : BW;
-        if (isa == 2) {
+        if (isa == CK_ISA_AVX512) {
             sums_avx512(op, blk, trow, h_prev, a);
             finish_avx512(op, j0, width, a, h_prev, h_next);
-        } else if (isa == 1) {
+        } else if (isa == CK_ISA_AVX2) {
             sums_avx2(op, blk, width, trow, h_prev, a);
             finish_avx2(op, j0, width, a, h_prev, h_next);
         } else {
@@ -392,7 +392,7 @@ struct ck_stream_team {
     pthread_cond_t wake;
     // Caller-only state.
     long long issued;         // tickets of all published jobs
-    int32_t solo;             // steps of the current period run on the caller alone
+    int32_t solo;             // the current period runs on the caller alone
     int32_t periodLeft;       // steps left in the current period
     int32_t sinceProbe;       // periods since the other mode was last measured
     int32_t interval;         // periods between measurements of the other mode (≥ 1)
@@ -400,11 +400,6 @@ struct ck_stream_team {
     double periodStart;       // when the current period began
     double teamStep, soloStep;  // mean seconds per step of the last period of each mode (0: none)
 };
-
-typedef struct {
-    ck_stream_team *team;
-    int32_t index;
-} worker_start;
 
 static void futex_wait(atomic_llong *word, uint32_t expected) {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
@@ -432,21 +427,19 @@ static double seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/// Waits until `finished` ≥ `target`: spins, then sleeps on the futex. Returns whether it slept.
-static int wait_finished(ck_stream_team *team, long long target) {
+/// Waits until `finished` ≥ `target`: spins, then sleeps on the futex.
+static void wait_finished(ck_stream_team *team, long long target) {
     atomic_llong *f = &team->finished.value;
     for (int spins = 0; spins < WAIT_SPINS; spins++) {
-        if (atomic_load_explicit(f, memory_order_acquire) >= target) return 0;
+        if (atomic_load_explicit(f, memory_order_acquire) >= target) return;
         spin_round(spins);
     }
-    int slept = 0;
     for (;;) {
         atomic_fetch_add(&team->finishWaiters, 1);
         long long seen = atomic_load(f);
-        if (seen >= target) { atomic_fetch_sub(&team->finishWaiters, 1); return slept; }
+        if (seen >= target) { atomic_fetch_sub(&team->finishWaiters, 1); return; }
         futex_wait(f, (uint32_t)seen);
         atomic_fetch_sub(&team->finishWaiters, 1);
-        slept = 1;
     }
 }
 
@@ -472,9 +465,7 @@ static void work(ck_stream_team *team, const stream_job *job) {
 }
 
 static void *worker_main(void *arg) {
-    worker_start start = *(worker_start *)arg;
-    free(arg);
-    ck_stream_team *team = start.team;
+    ck_stream_team *team = arg;
     long long seen = 0;
     stream_job job;
     for (;;) {
@@ -512,12 +503,7 @@ ck_stream_team *ck_stream_team_create(int32_t threads) {
     pthread_mutex_init(&team->lock, 0);
     pthread_cond_init(&team->wake, 0);
     for (int32_t t = 1; t < threads; t++) {
-        worker_start *start = malloc(sizeof(worker_start));
-        if (!start) { team->threads = t; break; }
-        start->team = team;
-        start->index = t;
-        if (pthread_create(&team->workers[t], 0, worker_main, start) != 0) {
-            free(start);
+        if (pthread_create(&team->workers[t], 0, worker_main, team) != 0) {
             team->threads = t;  // run with the workers that did start
             break;
         }

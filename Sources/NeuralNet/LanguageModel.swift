@@ -280,12 +280,18 @@ public final class LanguageModel<Scalar: Real> {
         }
     }
 
-    /// The concatenation of `segments` (`width` features per row) for `n` rows: the source itself
-    /// when there is one segment, else a copy into `buffer`.
+    /// Where the concatenation of `segments` lives: the source itself when there is one segment,
+    /// else `buffer`.
+    private func rows(of segments: [ModelPlan.Segment], buffer: AlignedBuffer<Scalar>) -> UnsafeMutablePointer<Scalar> {
+        segments.count == 1 ? rows(of: segments[0].source) : buffer.pointer.baseAddress!
+    }
+
+    /// The concatenation of `segments` (`width` features per row) for `n` rows, copied into
+    /// `buffer` when there is more than one segment.
     private func concatenate(_ segments: [ModelPlan.Segment], width: Int, rows n: Int,
                              into buffer: AlignedBuffer<Scalar>) -> UnsafeMutablePointer<Scalar> {
-        if segments.count == 1 { return rows(of: segments[0].source) }
-        let out = buffer.pointer.baseAddress!
+        let out = rows(of: segments, buffer: buffer)
+        if segments.count == 1 { return out }
         for segment in segments {
             Kernels.copy(rows(of: segment.source), srcStride: segment.width, into: out + segment.offset,
                          dstStride: width, rows: n, cols: segment.width)
@@ -362,7 +368,7 @@ public final class LanguageModel<Scalar: Real> {
             }
         }
         // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
-        let decIn = plan.decoderSegments.count > 1 ? decoderInput.pointer.baseAddress! : output(ofLayer: config.layers - 1)
+        let decIn = rows(of: plan.decoderSegments, buffer: decoderInput)  // as forward built it
         ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, a: dLog, lda: v, b: decIn, ldb: d,
                     c: parameters.gradients(decoderWeight).baseAddress!, ldc: d, accumulate: true)
         Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!, threads: threads)
@@ -374,8 +380,7 @@ public final class LanguageModel<Scalar: Real> {
         // layer k's backward).
         for dOut in dOutputs { Kernels.fill(dOut.pointer.baseAddress!, count: n * h) }
         // With layer 0 reading the table, only other readers of x route gradient to the embedded rows.
-        let embeddedRowsNeedGradient = !fusedLastForward || plan.embeddingFeedsLaterLayers
-            || plan.decoderSegments.contains { $0.source == .embedding }
+        let embeddedRowsNeedGradient = !fusedLastForward || plan.embeddingReadBeyondLayer0
         let dEmb = dEmbedded.pointer.baseAddress!
         if embeddedRowsNeedGradient { Kernels.fill(dEmb, count: n * e) }
         func gradient(of source: ModelPlan.Source) -> UnsafeMutablePointer<Scalar> {

@@ -72,8 +72,8 @@ public struct ModelPlan: Sendable, Equatable {
         return found
     }
 
-    /// Whether some layer input other than layer 0's reads the embedding.
-    public var embeddingFeedsLaterLayers: Bool {
-        layers.dropFirst().contains { $0.segments.contains { $0.source == .embedding } }
+    /// Whether anything besides layer 0 (a later layer or the decoder) reads the embedding.
+    public var embeddingReadBeyondLayer0: Bool {
+        (layers.dropFirst().flatMap(\.segments) + decoderSegments).contains { $0.source == .embedding }
     }
 }

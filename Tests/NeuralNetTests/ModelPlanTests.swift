@@ -26,7 +26,7 @@ import Testing
         #expect(none.layers.map { $0.segments.map(\.source) } == [[.embedding], [.layer(0)], [.layer(1)]])
         #expect(none.layers.map(\.residual) == [false, false, false])
         #expect(none.decoderSegments.map(\.source) == [.layer(2)])
-        #expect(!none.embeddingFeedsLaterLayers)
+        #expect(!none.embeddingReadBeyondLayer0)
 
         let residual = ModelPlan(Self.config(.residual))
         #expect(residual.layers.map(\.residual) == [false, true, true])
@@ -37,7 +37,7 @@ import Testing
         #expect(dense.layers[2].segments.map(\.offset) == [0, 4])
         #expect(dense.decoderSegments.map(\.source) == [.layer(0), .layer(1), .layer(2)])
         #expect(dense.decoderSegments.map(\.offset) == [0, 5, 10])
-        #expect(dense.embeddingFeedsLaterLayers)
+        #expect(dense.embeddingReadBeyondLayer0)
         // o_1 is read by layer 2 (after x) and by the decoder (second block).
         let readers = dense.consumers(ofLayer: 1)
         #expect(readers.map(\.layer) == [2, nil] && readers.map(\.segment.offset) == [4, 5])

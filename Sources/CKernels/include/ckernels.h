@@ -41,7 +41,10 @@ void ck_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t ld
 void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
                      const double *packed, int64_t panel0, double *c, int64_t ldc, int32_t accumulate);
 
-/// The f32 GEMM kernel the calling thread runs: 0 portable, 1 AVX2+FMA, 2 AVX-512.
+/// The kernels a thread runs (GEMM, cell updates, one-stream steps, the f32 peak probe).
+enum { CK_ISA_PORTABLE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };
+/// The kernels the calling thread runs: the best the CPU has (AVX2 means AVX2+FMA), or
+/// CK_ISA_PORTABLE while `ck_force_portable(1)` is in effect on this thread.
 int32_t ck_gemm_isa(void);
 
 // MARK: Float cell kernels
@@ -118,8 +121,8 @@ typedef struct ck_stream_op {
 } ck_stream_op;
 
 /// Threads that share the operations of a step: the caller plus workers that claim blocks one at
-/// a time, spin a bounded time (tens of µs) when they wait and then sleep; when waiting for a
-/// descheduled worker costs more than computing, steps run on the caller alone for a while.
+/// a time, spin a bounded time (tens of µs) when they wait and then sleep; under load from other
+/// processes the caller times its steps with the team and alone and keeps the faster (stream_step.c).
 /// NULL (run on the caller alone) when threads < 2.
 typedef struct ck_stream_team ck_stream_team;
 ck_stream_team *ck_stream_team_create(int32_t threads);
@@ -143,8 +146,6 @@ int32_t ck_has_bf16(void);
 /// bf16 dot products (32 products per instruction, 2 flops each). 0 for bf16 on a CPU without it.
 double ck_peak_gflops(int32_t kind, int32_t threads, double seconds);
 
-/// 1 when the kernels run their AVX-512 versions on this CPU, 0 when they run the portable ones.
-int32_t ck_has_avx512(void);
 /// Forces the portable kernels (1) or restores automatic selection (0) for the calling thread (and
 /// the single-stream steps it runs); for tests.
 void ck_force_portable(int32_t on);
