@@ -1,6 +1,6 @@
 import Foundation
 
-/// One line of a run's `metrics.jsonl`: a logged training step or an evaluation.
+/// One line of a run's `metrics.jsonl`: a logged training step, an evaluation, or a resume.
 ///
 /// This is the contract between the trainer (writer) and reports (readers). Losses are mean
 /// cross-entropy in nats per unit; times are seconds of training since the run began, counted
@@ -12,6 +12,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case train
         /// An evaluation over a whole split.
         case eval
+        /// A run continued from its checkpoint at `step`; `changes` lists the settings it changed.
+        case resume
     }
 
     public var kind: Kind
@@ -21,8 +23,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var epoch: Int
     /// Seconds of training since the run began (excluding time spent stopped between resumes).
     public var time: Double
-    /// Mean cross-entropy, nats per unit.
-    public var loss: Double
+    /// Mean cross-entropy, nats per unit (train and eval records; nil for resume records).
+    public var loss: Double?
     /// Split evaluated (`validation` or `test`); nil for train records.
     public var split: String?
     /// Global L2 norm of the gradient before clipping (train records).
@@ -35,21 +37,24 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var unitsPerSecond: Double?
     /// Steps skipped so far because the gradient was not finite (train records).
     public var skippedSteps: Int?
+    /// Resume records: each changed setting's flag mapped to "OLD -> NEW".
+    public var changes: [String: String]?
 
-    public init(kind: Kind, step: Int, epoch: Int, time: Double, loss: Double, split: String? = nil,
+    public init(kind: Kind, step: Int, epoch: Int, time: Double, loss: Double?, split: String? = nil,
                 gradNorm: Double? = nil, clipped: Bool? = nil, learningRate: Double? = nil,
-                unitsPerSecond: Double? = nil, skippedSteps: Int? = nil) {
+                unitsPerSecond: Double? = nil, skippedSteps: Int? = nil, changes: [String: String]? = nil) {
         self.kind = kind; self.step = step; self.epoch = epoch; self.time = time; self.loss = loss
         self.split = split; self.gradNorm = gradNorm; self.clipped = clipped
         self.learningRate = learningRate; self.unitsPerSecond = unitsPerSecond
         self.skippedSteps = skippedSteps
+        self.changes = changes
     }
 
     /// Bits per unit: `loss / ln 2`.
-    public var bitsPerUnit: Double { loss / log(2) }
+    public var bitsPerUnit: Double? { loss.map { $0 / log(2) } }
 
     enum CodingKeys: String, CodingKey {
-        case kind, step, epoch, time, loss, split, clipped
+        case kind, step, epoch, time, loss, split, clipped, changes
         case gradNorm = "grad_norm"
         case learningRate = "lr"
         case unitsPerSecond = "units_per_s"

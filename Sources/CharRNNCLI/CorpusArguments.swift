@@ -6,17 +6,24 @@ extension NormalizationForm: ExpressibleByArgument {}
 
 /// Tokenizer options shared by every command that reads text (`--unit`, `--normalize`, `--case-fold`).
 struct TokenizerArguments: ParsableArguments {
-    @Option(help: "Unit of text: grapheme (default), codepoint, byte or word.")
-    var unit: TokenUnit = .grapheme
+    @Option(name: .customLong("unit"), help: "Unit of text: grapheme (default), codepoint, byte or word.")
+    var unitOption: TokenUnit?
 
     @Option(name: .customLong("normalize"), help: "Unicode normalization: nfc (default), nfkc or none.")
-    var normalization: NormalizationForm = .nfc
+    var normalizationOption: NormalizationForm?
 
     @Flag(help: "Apply full Unicode case folding.")
     var caseFold = false
 
-    var options: TokenizerOptions {
-        TokenizerOptions(unit: unit, normalization: normalization, caseFold: caseFold)
+    var unit: TokenUnit { unitOption ?? .grapheme }
+    var normalization: NormalizationForm { normalizationOption ?? .nfc }
+
+    var options: TokenizerOptions { options(over: TokenizerOptions()) }
+
+    /// `base` with the options given on the command line applied.
+    func options(over base: TokenizerOptions) -> TokenizerOptions {
+        TokenizerOptions(unit: unitOption ?? base.unit, normalization: normalizationOption ?? base.normalization,
+                         caseFold: caseFold || base.caseFold)
     }
 }
 
@@ -26,17 +33,21 @@ struct CorpusLoadArguments: ParsableArguments {
     var replaceInvalid = false
 
     @Option(name: [.customLong("val-fraction"), .customLong("validation-fraction")],
-            help: "Fraction of units for the validation split (taken after the training split).")
-    var validationFraction: Double = 0.05
+            help: "Fraction of units for the validation split (taken after the training split; default 0.05).")
+    var validationFractionOption: Double?
 
-    @Option(help: "Fraction of units for the test split (the end of the corpus).")
-    var testFraction: Double = 0.05
+    @Option(name: .customLong("test-fraction"), help: "Fraction of units for the test split (the end of the corpus; default 0.05).")
+    var testFractionOption: Double?
 
     @Option(help: "Largest vocabulary size, <unk> included (most frequent units in the training split).")
     var maxVocab: Int?
 
-    @Option(help: "Units seen fewer times than this in the training split become <unk>.")
-    var minCount: Int = 1
+    @Option(name: .customLong("min-count"), help: "Units seen fewer times than this in the training split become <unk> (default 1).")
+    var minCountOption: Int?
+
+    var validationFraction: Double { validationFractionOption ?? 0.05 }
+    var testFraction: Double { testFractionOption ?? 0.05 }
+    var minCount: Int { minCountOption ?? 1 }
 
     func validate() throws {
         if let maxVocab, maxVocab < 2 { throw ValidationError("--max-vocab must be at least 2, got \(maxVocab)") }

@@ -17,37 +17,49 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Writes OUT/metrics.jsonl, OUT/latest/ (resumable checkpoint) and OUT/best/ (lowest validation loss). \
         Step limits count the whole run: --max-steps 2000 --resume continues a run to step 2000 in total.
+
+        --resume continues the run in --out with the settings of its config.json, corpus paths included: \
+        flags given are changes. The learning rate, schedule, warmup, clipping, dropout, limits, patience, \
+        cadences and threads may change (logged as a "resume" record in metrics.jsonl); the architecture, \
+        tokenizer, splits, batch, window, optimizer and seed may not. --config PATH starts a new run with \
+        the settings of a config.json (or of a checkpoint or run directory). --init-from CHECKPOINT starts a \
+        new run from a checkpoint's weights, architecture, tokenizer and vocabulary with a fresh optimizer \
+        (fine-tuning): units of the new corpus outside that vocabulary become <unk> and are counted.
+
+        Ctrl-C or SIGTERM ends the current step, saves OUT/latest and exits with status 130 (143 for \
+        SIGTERM); a second signal quits at once. The run continues with: charrnn train --resume --out OUT.
         """)
 
-    @Argument(help: "Corpus files, directories or - for standard input (plain UTF-8 or gzip).")
-    var paths: [String]
+    @Argument(help: "Corpus files, directories or - for standard input (plain UTF-8 or gzip); with --resume or --config, default: the run's own.")
+    var paths: [String] = []
 
     // Model
-    @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell: CellKind = .lstm
-    @Option(help: "Number of recurrent layers.") var layers: Int = 2
-    @Option(help: "Hidden size of each layer.") var hidden: Int = 512
-    @Option(help: "Embedding size.") var embed: Int = 64
-    @Option(help: "Dropout probability between layers and before the decoder, in [0, 1).") var dropout: Double = 0.25
-    @Option(help: "Dropout probability on the embedding output, in [0, 1) (word_language_model: same as --dropout).")
-    var embedDropout: Double = 0
-    @Option(help: "Skip connections: none, residual or dense.") var skip: SkipMode = .none
+    @Option(help: "Recurrent cell: lstm (default), gru or rnn.") var cell: CellKind?
+    @Option(help: "Number of recurrent layers (default 2).") var layers: Int?
+    @Option(help: "Hidden size of each layer (default 512).") var hidden: Int?
+    @Option(help: "Embedding size (default 64).") var embed: Int?
+    @Option(help: "Dropout probability between layers and before the decoder, in [0, 1) (default 0.25).") var dropout: Double?
+    @Option(help: "Dropout probability on the embedding output, in [0, 1) (default 0; word_language_model: same as --dropout).")
+    var embedDropout: Double?
+    @Option(help: "Skip connections: none (default), residual or dense.") var skip: SkipMode?
     @Flag(help: "Orthogonal recurrent weight matrices.") var orthogonal = false
     @Option(help: "LSTM forget-gate bias (e.g. 1).") var forgetBias: Double?
-    @Option(help: "Encoder/decoder initialization: torch (nn.Embedding N(0,1), nn.Linear ±1/√H) or word-lm (±0.1, bias 0).")
-    var encoderInit: EncoderDecoderInit = .torch
+    @Option(help: "Encoder/decoder initialization: torch (default; nn.Embedding N(0,1), nn.Linear ±1/√H) or word-lm (±0.1, bias 0).")
+    var encoderInit: EncoderDecoderInit?
 
     // Windows
-    @Option(help: "Steps per truncated-BPTT window (T).") var bptt: Int = 100
-    @Option(help: "Parallel streams per batch (B).") var batch: Int = 50
+    @Option(help: "Steps per truncated-BPTT window (T; default 100).") var bptt: Int?
+    @Option(help: "Parallel streams per batch (B; default 50).") var batch: Int?
 
     // Length
     @Option(help: "Stop after this many epochs.") var epochs: Int?
     @Option(help: "Stop at this many optimizer steps in total (counting resumed steps).") var maxSteps: Int?
     @Option(help: "Stop after this much training time in this invocation: seconds, or 90s, 20m, 2h.")
     var timeLimit: String?
+    @Option(help: "Early stopping: stop after N validations in a row without a new best.") var patience: Int?
 
     // Optimization
-    @Option(help: "Optimizer: adam, adamw, rmsprop or sgd.") var optimizer: String = "adam"
+    @Option(help: "Optimizer: adam (default), adamw, rmsprop or sgd.") var optimizer: String?
     @Option(help: "Learning rate.") var lr: Double?
     @Option(help: "Momentum (sgd, rmsprop).") var momentum: Double?
     @Flag(help: "Nesterov momentum (sgd).") var nesterov = false
@@ -55,83 +67,225 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam betas, as B1,B2.") var betas: String?
     @Option(help: "Optimizer epsilon.") var eps: Double?
     @Option(help: "Weight decay (L2; decoupled for adamw).") var weightDecay: Double?
-    @Option(help: "constant | step:EVERY:GAMMA | exp:GAMMA | cosine:MIN | plateau:FACTOR:PATIENCE")
-    var lrSchedule: String = "constant"
-    @Option(help: "Linear learning-rate warmup over this many steps.") var warmup: Int = 0
-    @Option(help: "Clip the global gradient L2 norm to this (0: off).") var clipNorm: Double = 5
+    @Option(help: "constant (default) | step:EVERY:GAMMA | exp:GAMMA | cosine:MIN | plateau:FACTOR:PATIENCE")
+    var lrSchedule: String?
+    @Option(help: "Linear learning-rate warmup over this many steps (default 0).") var warmup: Int?
+    @Option(help: "Clip the global gradient L2 norm to this (0: off; default 5).") var clipNorm: Double?
     @Option(help: "Clamp every gradient element to ±this (off by default).") var clipValue: Double?
 
     // Evaluation and output
-    @Option(help: "Evaluate the validation split every N steps (0: only at the end).") var evalEvery: Int = 200
-    @Option(help: "Score the validation split as N parallel streams (fewer: closer to the exact figure).")
-    var valBatch: Int = 10
-    @Option(help: "Save OUT/latest every N steps (0: only at the end).") var checkpointEvery: Int = 200
-    @Option(help: "Log a train record to metrics.jsonl every N steps.") var logEvery: Int = 1
+    @Option(help: "Evaluate the validation split every N steps (0: only at the end; default 200).") var evalEvery: Int?
+    @Option(help: "Score the validation split as N parallel streams (fewer: closer to the exact figure; default 10).")
+    var valBatch: Int?
+    @Option(help: "Save OUT/latest every N steps, or every so much training time (600s, 10m, 1h); 0: only at the end (default 200).")
+    var checkpointEvery: String?
+    @Option(help: "Log a train record to metrics.jsonl every N steps (default 1).") var logEvery: Int?
     @Option(help: "Output (run) directory.") var out: String = "runs/charrnn"
-    @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
+    @Flag(help: "Continue the run in --out from its latest checkpoint, with its own settings.") var resume = false
+    @Option(help: "Start a new run with the settings of this config.json (or checkpoint or run directory).")
+    var config: String?
+    @Option(help: "Fine-tune: start from this checkpoint's weights and vocabulary (fresh optimizer).")
+    var initFrom: String?
 
     // Runtime
-    @Option(help: "Random seed (initialization and dropout).") var seed: UInt64 = 1
-    @Option(help: "Compute threads.") var threads: Int = 2
+    @Option(help: "Random seed (initialization and dropout; default 1).") var seed: UInt64?
+    @Option(help: "Compute threads (default 2).") var threads: Int?
     @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "Print a JSON summary of the finished run to standard output.") var json = false
 
     @OptionGroup var tokenizer: TokenizerArguments
     @OptionGroup var corpusOptions: CorpusLoadArguments
 
-    /// Parses "90", "90s", "20m", "2h" into seconds.
-    static func parseDuration(_ text: String) throws -> Double {
+    /// Parses "90", "90s", "20m", "2h" into seconds; `option` names the flag in the error.
+    static func parseDuration(_ text: String, option: String = "--time-limit") throws -> Double {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         var number = Substring(text)
         var scale = 1.0
         if let last = text.last, let unit = units[last] { number = text.dropLast(); scale = unit }
-        guard let value = Double(number), value > 0, value.isFinite else {
-            throw ValidationError("--time-limit: expected seconds or a duration like 90s, 20m, 2h; got '\(text)'")
+        guard let value = Double(number), value > 0, value.isFinite, (value * scale).isFinite else {
+            throw ValidationError("\(option): expected seconds or a duration like 90s, 20m, 2h; got '\(text)'")
         }
         return value * scale
     }
 
-    func options() throws -> (ModelConfig, TrainingOptions) {
-        var training = TrainingOptions()
-        training.batchSize = batch
-        training.bptt = bptt
-        training.epochs = epochs
-        training.maxSteps = maxSteps
-        training.timeLimit = try timeLimit.map(Self.parseDuration)
-        training.optimizer = try OptimizerConfig(optimizer: optimizer, learningRate: lr, momentum: momentum,
-                                                 nesterov: nesterov, alpha: alpha, betas: betas, eps: eps,
-                                                 weightDecay: weightDecay)
-        training.schedule = try LRScheduleConfig.parse(lrSchedule, warmup: warmup)
-        training.clipping = GradientClipping(maxNorm: clipNorm > 0 ? clipNorm : nil, maxValue: clipValue)
+    /// `--checkpoint-every`: a step count (digits only) or a duration (90s, 10m, 1h).
+    static func parseCheckpointCadence(_ text: String) throws -> (steps: Int, seconds: Double?) {
+        if let steps = Int(text) {
+            guard steps >= 0 else { throw ValidationError("--checkpoint-every must be ≥ 0 steps, got \(steps)") }
+            return (steps, nil)
+        }
+        guard let last = text.last, "smh".contains(last) else {
+            throw ValidationError("--checkpoint-every: expected a number of steps or a duration like 600s, 10m, 1h; got '\(text)'")
+        }
+        return (0, try parseDuration(text, option: "--checkpoint-every"))
+    }
+
+    func validate() throws {
+        if resume && config != nil { throw ValidationError("--resume continues a run with its own settings; --config starts a new one: give one of them") }
+        if resume && initFrom != nil { throw ValidationError("--resume continues a run; --init-from starts a new one from a checkpoint: give one of them") }
+        if config != nil && initFrom != nil { throw ValidationError("--init-from starts from the checkpoint's own settings; give --config or --init-from, not both") }
+        if resume && (orthogonal || forgetBias != nil || encoderInit != nil) {
+            throw ValidationError("--orthogonal, --forget-bias and --encoder-init only initialize new weights; a resumed run keeps its own")
+        }
+        if initFrom != nil && (orthogonal || forgetBias != nil || encoderInit != nil) {
+            throw ValidationError("--orthogonal, --forget-bias and --encoder-init only initialize new weights; --init-from takes the checkpoint's")
+        }
+        if initFrom != nil && (corpusOptions.maxVocab != nil || corpusOptions.minCountOption != nil) {
+            throw ValidationError("--max-vocab and --min-count build a new vocabulary; --init-from uses the checkpoint's")
+        }
+        if !resume && config == nil && paths.isEmpty {
+            throw ValidationError("give the corpus files to train on (or --resume / --config to take a run's)")
+        }
+    }
+
+    /// The run's settings: `base` (a run's configuration) or the defaults, with every flag given on
+    /// the command line applied.
+    func settings(over base: RunConfiguration?) throws -> (ModelConfig, TrainingOptions, TokenizerOptions) {
+        var training = base?.training ?? {
+            var defaults = TrainingOptions()
+            defaults.validationBatchSize = 10
+            return defaults
+        }()
+        if let batch { training.batchSize = batch }
+        if let bptt { training.bptt = bptt }
+        if let epochs { training.epochs = epochs }
+        if let maxSteps { training.maxSteps = maxSteps }
+        if let timeLimit { training.timeLimit = try Self.parseDuration(timeLimit) }
+        if let patience { training.patience = patience }
+        if optimizer != nil || momentum != nil || nesterov || alpha != nil || betas != nil || eps != nil || weightDecay != nil {
+            training.optimizer = try OptimizerConfig(optimizer: optimizer ?? training.optimizer.kind.rawValue,
+                                                     learningRate: lr, momentum: momentum, nesterov: nesterov, alpha: alpha,
+                                                     betas: betas, eps: eps, weightDecay: weightDecay, base: training.optimizer)
+        } else if let lr {
+            training.optimizer.learningRate = lr
+        }
+        try training.optimizer.validate()
+        if lrSchedule != nil || warmup != nil {
+            training.schedule = try LRScheduleConfig.parse(lrSchedule ?? training.schedule.specification,
+                                                           warmup: warmup ?? training.schedule.warmupSteps)
+        }
+        if let clipNorm { training.clipping.maxNorm = clipNorm > 0 ? clipNorm : nil }
+        if let clipValue { training.clipping.maxValue = clipValue }
         try training.clipping.validate()
-        training.validationFraction = corpusOptions.validationFraction
-        training.testFraction = corpusOptions.testFraction
-        training.evalEvery = evalEvery
-        training.validationBatchSize = valBatch
-        training.checkpointEvery = checkpointEvery
-        training.logEvery = logEvery
-        training.seed = seed
-        training.threads = threads
-        training.maxVocab = corpusOptions.maxVocab
-        training.minCount = corpusOptions.minCount
+        if let value = corpusOptions.validationFractionOption { training.validationFraction = value }
+        if let value = corpusOptions.testFractionOption { training.testFraction = value }
+        if let evalEvery { training.evalEvery = evalEvery }
+        if let valBatch { training.validationBatchSize = valBatch }
+        if let checkpointEvery {
+            (training.checkpointEvery, training.checkpointEverySeconds) = try Self.parseCheckpointCadence(checkpointEvery)
+        }
+        if let logEvery { training.logEvery = logEvery }
+        if let seed { training.seed = seed }
+        if let threads { training.threads = threads }
+        if let maxVocab = corpusOptions.maxVocab { training.maxVocab = maxVocab }
+        if let minCount = corpusOptions.minCountOption { training.minCount = minCount }
         if let problem = training.validationError { throw ValidationError(problem) }
-        let initialization = InitializationOptions(orthogonalRecurrent: orthogonal, forgetGateBias: forgetBias,
-                                                   encoderDecoder: encoderInit)
-        let model = ModelConfig(vocabularySize: 1, embeddingSize: embed, hiddenSize: hidden, layers: layers,
-                                cell: cell, skip: skip, dropout: dropout, embeddingDropout: embedDropout,
-                                initialization: initialization)
+
+        var model = base?.model ?? ModelConfig(vocabularySize: 1, embeddingSize: 64, hiddenSize: 512, layers: 2,
+                                               cell: .lstm, skip: .none, dropout: 0.25, embeddingDropout: 0,
+                                               initialization: InitializationOptions(encoderDecoder: .torch))
+        if let cell { model.cell = cell }
+        if let layers { model.layers = layers }
+        if let hidden { model.hiddenSize = hidden }
+        if let embed { model.embeddingSize = embed }
+        if let dropout { model.dropout = dropout }
+        if let embedDropout { model.embeddingDropout = embedDropout }
+        if let skip { model.skip = skip }
+        if orthogonal { model.initialization.orthogonalRecurrent = true }
+        if let forgetBias { model.initialization.forgetGateBias = forgetBias }
+        if let encoderInit { model.initialization.encoderDecoder = encoderInit }
         if let problem = model.validationError { throw ValidationError(problem) }
-        return (model, training)
+        return (model, training, tokenizer.options(over: base?.tokenizer ?? TokenizerOptions()))
+    }
+
+    /// The configuration `--config PATH` names: a config.json file, or the one of a checkpoint or run directory.
+    static func loadConfiguration(_ path: String) throws -> RunConfiguration {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ValidationError("--config: \(path) does not exist")
+        }
+        let url = isDirectory.boolValue
+            ? try RunDirectory.resolveCheckpoint(path).appendingPathComponent("config.json") : URL(fileURLWithPath: path)
+        return try RunConfiguration.load(from: url)
     }
 
     func run() throws {
         try CLIErrors.reporting {
-            let (model, training) = try options()
-            let corpus = try corpusOptions.load(paths, tokenizer: tokenizer.options)
-            let trainer = try Trainer(run: RunDirectory(URL(fileURLWithPath: out)), corpus: corpus, paths: paths,
-                                      model: model, training: training, resume: resume)
+            let runDirectory = RunDirectory(URL(fileURLWithPath: out))
+            var base: RunConfiguration?
+            var source: Checkpoint?
+            if resume {
+                let config = runDirectory.latest.appendingPathComponent("config.json")
+                guard FileManager.default.fileExists(atPath: config.path) else {
+                    throw TrainingError.resumeMismatch("\(out) holds no checkpoint to resume (\(config.path) is missing)")
+                }
+                base = try RunConfiguration.load(from: config)
+            } else if let config {
+                base = try Self.loadConfiguration(config)
+            } else if let initFrom {
+                source = try Checkpoint.load(from: initFrom)
+                base = source?.configuration
+            }
+            let (model, training, tokenizerOptions) = try settings(over: base)
+            let corpusPaths = paths.isEmpty ? base?.corpus.paths ?? [] : paths
+            let reader = corpusOptions.readerOptions
+            let corpus: TokenCorpus
+            if let vocabulary = try fixedVocabulary(source: source, base: base, run: runDirectory) {
+                corpus = try TokenCorpus.encode(paths: corpusPaths, vocabulary: vocabulary,
+                                                validationFraction: training.validationFraction,
+                                                testFraction: training.testFraction, reader: reader)
+            } else {
+                corpus = try TokenCorpus.load(paths: corpusPaths, tokenizer: tokenizerOptions,
+                                              validationFraction: training.validationFraction, testFraction: training.testFraction,
+                                              maxVocab: training.maxVocab, minCount: training.minCount, reader: reader)
+            }
+            let start: TrainingStart = if resume { .resume } else if let source, let initFrom {
+                .initialize(source, path: initFrom)
+            } else { .fresh }
+            let trainer = try Trainer(run: runDirectory, corpus: corpus, paths: corpusPaths, model: model,
+                                      training: training, start: start)
+            InterruptSignals.install()
             var progress = TrainingProgress(quiet: quiet)
-            let result = try trainer.train { progress.handle($0) }
+            let result = try trainer.train(onEvent: { progress.handle($0) },
+                                           stopRequested: { InterruptSignals.received != nil })
             progress.finish(result, out: out)
+            if json { try printSummary(result, trainer: trainer) }
+            if result.stopReason == "interrupted" {
+                TrainingProgress.write("interrupted: \(out)/latest holds step \(result.steps); continue with: charrnn train --resume --out \(out)\n")
+                throw ExitCode(128 + (InterruptSignals.received ?? SIGINT))
+            }
         }
+    }
+
+    /// The vocabulary a corpus must be encoded with instead of building one: a fine-tuning run's
+    /// (its checkpoint's, also when such a run is resumed); nil for a run that builds its own.
+    func fixedVocabulary(source: Checkpoint?, base: RunConfiguration?, run: RunDirectory) throws -> Vocabulary? {
+        if let source { return source.vocabulary }
+        if resume, base?.initializedFrom != nil { return try Checkpoint.load(from: run.latest.path).vocabulary }
+        return nil
+    }
+
+    /// `--json`: the result, the run's paths and sizes as one JSON object on standard output.
+    func printSummary(_ result: TrainingResult, trainer: Trainer) throws {
+        struct Summary: Encodable {
+            var run: String, latest: String, best: String?
+            var result: TrainingResult
+            var bestValidationBitsPerUnit: Double?
+            var parameters: Int, vocabulary: Int
+            var initializedFrom: String?
+            enum CodingKeys: String, CodingKey {
+                case run, latest, best, result, parameters, vocabulary
+                case bestValidationBitsPerUnit = "best_validation_bits_per_unit", initializedFrom = "initialized_from"
+            }
+        }
+        let summary = Summary(run: out, latest: trainer.run.latest.path,
+                              best: result.bestValidationLoss == nil ? nil : trainer.run.best.path, result: result,
+                              bestValidationBitsPerUnit: result.bestValidationLoss.map { $0 / log(2) },
+                              parameters: trainer.model.parameters.layout.totalCount,
+                              vocabulary: trainer.corpus.vocabulary.count,
+                              initializedFrom: trainer.configuration.initializedFrom)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
     }
 }

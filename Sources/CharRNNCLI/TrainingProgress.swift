@@ -30,7 +30,16 @@ struct TrainingProgress {
                 + "units train \(summary.trainUnits.formatted()) / validation \(summary.validationUnits.formatted()) / test \(summary.testUnits.formatted()), "
                 + "\(summary.windowsPerEpoch) windows per epoch"
             if let step = summary.resumedFromStep { line += ", resuming at step \(step)" }
+            if let source = summary.initializedFrom, summary.resumedFromStep == nil { line += ", weights from \(source)" }
             Self.write(line + "\n")
+            if !summary.resumeChanges.isEmpty {
+                Self.write("changed on resume: " + summary.resumeChanges.map { "\($0.flag) \($0.old) -> \($0.new)" }.joined(separator: ", ") + "\n")
+            }
+            if summary.unknownUnits > 0 {
+                let total = summary.trainUnits + summary.validationUnits + summary.testUnits
+                let share = Self.format(100 * Double(summary.unknownUnits) / Double(max(total, 1)), 2)
+                Self.write("\(summary.unknownUnits.formatted()) units (\(share)% of the corpus) are outside the vocabulary and count as <unk>\n")
+            }
         case .step(let report):
             let total = planned.map { "/\($0)" } ?? ""
             var line = "step \(report.step)\(total)  epoch \(report.epoch)  loss \(Self.format(report.loss))"
@@ -39,10 +48,7 @@ struct TrainingProgress {
             line += "  \(Int(report.unitsPerSecond).formatted()) units/s  |g| \(Self.format(report.gradNorm, 2))"
                 + "  clip \(Self.format(report.clipRate * 100, 0))%"
             if report.skipped { line += "  (skipped: non-finite gradient)" }
-            if let planned, report.unitsPerSecond > 0, report.step > 0 {
-                let remaining = Double(planned - report.step) * report.elapsed / Double(report.step)
-                line += "  ETA \(Self.duration(remaining))"
-            }
+            if let remaining = report.secondsRemaining { line += "  ETA \(Self.duration(remaining))" }
             if live {
                 Self.write("\r\u{1B}[2K" + line)
             } else if Date().timeIntervalSince(lastPrinted) >= 10 || report.step == 1 {

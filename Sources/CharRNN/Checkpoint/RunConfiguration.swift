@@ -15,6 +15,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var corpus: CorpusDescription
     /// ICU's version at training time (segmentation can differ between versions).
     public var icuVersion: String = ICUInfo.version
+    /// The checkpoint a fine-tuning run took its initial weights and vocabulary from (`--init-from`);
+    /// nil for a run initialized at random.
+    public var initializedFrom: String?
 
     public init(model: ModelConfig, tokenizer: TokenizerOptions, training: TrainingOptions, corpus: CorpusDescription) {
         self.model = model; self.tokenizer = tokenizer; self.training = training; self.corpus = corpus
@@ -22,6 +25,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", model, tokenizer, training, corpus, icuVersion = "icu_version"
+        case initializedFrom = "initialized_from"
     }
 
     /// Pretty JSON with sorted keys.

@@ -24,11 +24,15 @@ public struct TrainerState: Codable, Sendable {
     public var scheduler: LRScheduler
     /// The dropout generator's state (`RNG.stateWords`).
     public var dropoutRNG: [UInt64]
+    /// Validations in a row without a new best (for `--patience`); nil in checkpoints written
+    /// before early stopping existed, meaning 0.
+    public var stalledValidations: Int?
 
     enum CodingKeys: String, CodingKey {
         case step, position, elapsed, optimizer, scheduler
         case bestValidationLoss = "best_validation_loss", lastValidationLoss = "last_validation_loss"
         case skippedSteps = "skipped_steps", clippedSteps = "clipped_steps", dropoutRNG = "dropout_rng"
+        case stalledValidations = "stalled_validations"
     }
 }
 

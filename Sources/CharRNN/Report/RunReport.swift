@@ -87,7 +87,7 @@ public enum RunReport {
         for run in runs {
             let train = run.metrics.filter { $0.kind == .train }
             let validation = run.metrics.filter { $0.kind == .eval && ($0.split ?? "validation") == "validation" }
-            let best = validation.map(\.loss).min()
+            let best = validation.compactMap(\.loss).min()
             let clipped = train.filter { $0.clipped == true }.count
             out += "<tr><td>\(SVG.escape(run.name))</td><td class=\"num\">\(train.last?.step ?? 0)</td>"
             out += "<td class=\"num\">\(number(run.metrics.map(\.time).max()))</td>"
@@ -120,10 +120,10 @@ public enum RunReport {
             let x: (MetricsRecord) -> Double = { byTime ? $0.time / unit.divisor : Double($0.step) }
             let train = run.metrics.filter { $0.kind == .train }
             series.append(ChartSeries(name: "\(run.name) train", color: SVG.color(index), width: 1.2, opacity: 0.75,
-                                      points: train.map { (x($0), $0.loss) }))
+                                      points: train.compactMap { r in r.loss.map { (x(r), $0) } }))
             let evals = run.metrics.filter { $0.kind == .eval }
             for (splitIndex, split) in Set(evals.map { $0.split ?? "validation" }).sorted().enumerated() {
-                let points = evals.filter { ($0.split ?? "validation") == split }.map { (x($0), $0.loss) }
+                let points = evals.filter { ($0.split ?? "validation") == split }.compactMap { r in r.loss.map { (x(r), $0) } }
                 series.append(ChartSeries(name: "\(run.name) \(split)", color: SVG.color(index),
                                           dash: SVG.dash(1 + splitIndex), width: 2.2, markers: true, points: points))
             }

@@ -47,6 +47,13 @@ public struct TrainingSummary: Sendable {
     public var resumedFromStep: Int?
     /// Total steps the run will make, when known (`--max-steps`, or epochs × windows).
     public var plannedSteps: Int?
+    /// Units of the corpus outside the vocabulary (counted as `<unk>`): with `--init-from`, the
+    /// new text's units the checkpoint's vocabulary lacks; with `--max-vocab`/`--min-count`, the rare ones.
+    public var unknownUnits: Int
+    /// Settings a resumed run changed.
+    public var resumeChanges: [RunSettingChange]
+    /// The checkpoint the weights started from (`--init-from`).
+    public var initializedFrom: String?
 }
 
 /// One training step as seen by a progress display.
@@ -65,10 +72,13 @@ public struct StepReport: Sendable {
     public var clipRate: Double
     public var elapsed: Double
     public var lastValidationLoss: Double?
+    /// Seconds until the first limit (steps, epochs or time) stops the run, at this invocation's
+    /// pace; nil when no limit is set.
+    public var secondsRemaining: Double?
 }
 
 /// How a run ended.
-public struct TrainingResult: Sendable {
+public struct TrainingResult: Sendable, Codable {
     public var steps: Int
     public var epochs: Int
     public var finalTrainLoss: Double?
@@ -76,8 +86,29 @@ public struct TrainingResult: Sendable {
     public var lastValidationLoss: Double?
     public var skippedSteps: Int
     public var elapsed: Double
-    /// Why the loop stopped: "max-steps", "epochs", "time-limit".
+    /// Why the loop stopped: "max-steps", "epochs", "time-limit", "patience" (no new best in
+    /// `--patience` validations) or "interrupted" (a stop request, e.g. Ctrl-C).
     public var stopReason: String
+    /// Training units per second in this invocation.
+    public var unitsPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case steps, epochs, elapsed
+        case finalTrainLoss = "final_train_loss", bestValidationLoss = "best_validation_loss"
+        case lastValidationLoss = "last_validation_loss", skippedSteps = "skipped_steps"
+        case stopReason = "stop_reason", unitsPerSecond = "units_per_s"
+    }
+}
+
+/// How a run begins.
+public enum TrainingStart {
+    /// New weights drawn from the seed.
+    case fresh
+    /// Continue the run in the trainer's run directory from its `latest/` checkpoint.
+    case resume
+    /// A new run (fresh optimizer, schedule, state and counters) whose weights start as
+    /// `checkpoint`'s, read from `path`: fine-tuning.
+    case initialize(Checkpoint, path: String)
 }
 
 /// Truncated-BPTT training of a `LanguageModel` on a corpus, with carried state, clipping, an
@@ -102,13 +133,25 @@ public final class Trainer {
     let carried: RecurrentState<Float>
     var state: TrainerState
     let resumedFromStep: Int?
+    /// What a resumed run changed (empty for a new run); logged as a `resume` record.
+    public let resumeChanges: [RunSettingChange]
 
     /// Prepares a new run (or, with `resume`, continues the one in `run`).
+    public convenience init(run: RunDirectory, corpus: TokenCorpus, paths: [String], model modelConfig: ModelConfig,
+                            training: TrainingOptions, resume: Bool) throws {
+        try self.init(run: run, corpus: corpus, paths: paths, model: modelConfig, training: training,
+                      start: resume ? .resume : .fresh)
+    }
+
+    /// Prepares a run that begins as `start` says.
     /// - Parameters:
-    ///   - corpus: the loaded corpus (vocabulary built from its training split).
+    ///   - corpus: the loaded corpus (vocabulary built from its training split; for `.initialize`,
+    ///     encoded with the checkpoint's vocabulary).
     ///   - model: architecture; `vocabularySize` is taken from the corpus.
+    ///   - start: `.resume` continues the run in `run` and accepts only the changes that
+    ///     `RunSetting.mayChangeOnResume` allows; `.initialize` copies a checkpoint's weights.
     public init(run: RunDirectory, corpus: TokenCorpus, paths: [String], model modelConfig: ModelConfig,
-                training: TrainingOptions, resume: Bool) throws {
+                training: TrainingOptions, start: TrainingStart) throws {
         if let problem = training.validationError { throw TrainingError.invalidOptions(problem) }
         var modelConfig = modelConfig
         modelConfig.vocabularySize = corpus.vocabulary.count
@@ -118,42 +161,41 @@ public final class Trainer {
         try training.schedule.validate()
         self.run = run
         self.corpus = corpus
-        configuration = RunConfiguration(model: modelConfig, tokenizer: corpus.vocabulary.tokenizer,
-                                         training: training, corpus: CorpusDescription(paths: paths, corpus: corpus))
+        var configuration = RunConfiguration(model: modelConfig, tokenizer: corpus.vocabulary.tokenizer,
+                                             training: training, corpus: CorpusDescription(paths: paths, corpus: corpus))
         let trainStream = try BatchStream(ids: corpus.train, batchSize: training.batchSize, sequenceLength: training.bptt)
         stream = trainStream
         let plannedSteps = training.maxSteps ?? training.epochs.map { $0 * trainStream.windowsPerEpoch }
+        var resumeChanges: [RunSettingChange] = []
 
-        if resume {
+        switch start {
+        case .resume:
             let previous = try Checkpoint.load(from: run.url.path)
             let old = previous.configuration
+            configuration.initializedFrom = old.initializedFrom
             guard previous.vocabulary == corpus.vocabulary else {
                 throw TrainingError.resumeMismatch("the corpus gives a different vocabulary (\(corpus.vocabulary.count) units) than the checkpoint (\(previous.vocabulary.count))")
             }
             // Initialization options do not matter once weights exist (and older checkpoints
             // predate some of them), so they are not compared.
-            var oldModel = old.model
-            oldModel.initialization = modelConfig.initialization
-            guard oldModel == modelConfig else {
-                throw TrainingError.resumeMismatch("the architecture differs from the checkpoint's (\(Self.describe(old.model)) vs \(Self.describe(modelConfig)))")
-            }
-            guard old.training.batchSize == training.batchSize, old.training.bptt == training.bptt else {
-                throw TrainingError.resumeMismatch("--batch/--bptt differ from the checkpoint's (\(old.training.batchSize)/\(old.training.bptt))")
+            resumeChanges = configuration.changes(from: old)
+            if let fixed = resumeChanges.first(where: { !$0.mayChangeOnResume }) {
+                throw TrainingError.resumeMismatch("\(fixed.flag) is \(fixed.old) in this run, not \(fixed.new): a run's architecture, tokenizer, splits, batch, window, optimizer and seed are fixed (start a new run, or fine-tune with --init-from)")
             }
             guard old.corpus.fingerprint == configuration.corpus.fingerprint else {
                 throw TrainingError.resumeMismatch("the corpus differs from the one the checkpoint was trained on")
             }
-            guard old.training.optimizer == training.optimizer else {
-                throw TrainingError.resumeMismatch("the optimizer settings differ from the checkpoint's (\(old.training.optimizer))")
-            }
             let (savedState, tensors) = try Checkpoint.loadTrainerState(from: run.url.path, model: modelConfig,
                                                                         batchSize: training.batchSize)
-            model = previous.model
-            optimizer = try Optimizer<Float>(restoring: savedState.optimizer, layout: model.parameters.layout,
+            // Dropout may change on resume: the same weights under the new configuration.
+            model = previous.model.config == modelConfig ? previous.model
+                : LanguageModel<Float>(config: modelConfig, parameters: previous.model.parameters)
+            var optimizerState = savedState.optimizer
+            optimizerState.config.learningRate = training.optimizer.learningRate
+            optimizer = try Optimizer<Float>(restoring: optimizerState, layout: model.parameters.layout,
                                              buffers: tensors.optimizerBuffers)
             optimizer.clipping = training.clipping
-            scheduler = savedState.scheduler.config == training.schedule ? savedState.scheduler
-                : try LRScheduler(config: training.schedule, baseLearningRate: training.optimizer.learningRate, totalSteps: plannedSteps)
+            scheduler = try Self.continuedScheduler(savedState.scheduler, training: training, totalSteps: plannedSteps)
             carried = tensors.carried
             guard let rng = RNG(stateWords: savedState.dropoutRNG) else {
                 throw TrainingError.resumeMismatch("the checkpoint's dropout RNG state is invalid")
@@ -162,8 +204,21 @@ public final class Trainer {
             stream.position = savedState.position
             state = savedState
             resumedFromStep = savedState.step
-        } else {
-            model = LanguageModel<Float>(config: modelConfig, seed: training.seed)
+        case .fresh, .initialize:
+            if case .initialize(let source, let path) = start {
+                guard source.vocabulary == corpus.vocabulary else {
+                    throw TrainingError.invalidOptions("--init-from \(path): the corpus must be encoded with the checkpoint's vocabulary")
+                }
+                let changes = configuration.changes(from: source.configuration)
+                if let fixed = changes.first(where: \.shapesWeights) {
+                    throw TrainingError.invalidOptions("--init-from \(path): \(fixed.flag) is \(fixed.old) in the checkpoint, not \(fixed.new); the weights fix the architecture and tokenizer")
+                }
+                model = LanguageModel<Float>(config: modelConfig, parameters: source.model.parameters)
+                model.dropoutRNG = RNG(seed: training.seed &+ 1)
+                configuration.initializedFrom = path
+            } else {
+                model = LanguageModel<Float>(config: modelConfig, seed: training.seed)
+            }
             optimizer = try Optimizer<Float>(config: training.optimizer, layout: model.parameters.layout,
                                              clipping: training.clipping)
             scheduler = try LRScheduler(config: training.schedule, baseLearningRate: training.optimizer.learningRate,
@@ -171,12 +226,24 @@ public final class Trainer {
             carried = RecurrentState<Float>(config: modelConfig, batchSize: training.batchSize)
             state = TrainerState(step: 0, position: stream.position, elapsed: 0, bestValidationLoss: nil,
                                  lastValidationLoss: nil, skippedSteps: 0, clippedSteps: 0,
-                                 optimizer: optimizer.state, scheduler: scheduler, dropoutRNG: model.dropoutRNG.stateWords)
+                                 optimizer: optimizer.state, scheduler: scheduler, dropoutRNG: model.dropoutRNG.stateWords,
+                                 stalledValidations: 0)
             resumedFromStep = nil
         }
+        self.configuration = configuration
+        self.resumeChanges = resumeChanges
         model.threads = training.threads
         optimizer.threads = training.threads
         model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
+    }
+
+    /// The saved schedule when nothing that shapes it changed; otherwise a new one with the new
+    /// settings (a new learning rate or schedule starts its curve afresh at the current step).
+    static func continuedScheduler(_ saved: LRScheduler, training: TrainingOptions, totalSteps: Int?) throws -> LRScheduler {
+        var same = saved.config == training.schedule && saved.baseLearningRate == training.optimizer.learningRate
+        if case .cosine = training.schedule.schedule, saved.totalSteps != totalSteps { same = false }
+        return same ? saved
+            : try LRScheduler(config: training.schedule, baseLearningRate: training.optimizer.learningRate, totalSteps: totalSteps)
     }
 
     static func describe(_ config: ModelConfig) -> String {
@@ -186,26 +253,38 @@ public final class Trainer {
 
     var training: TrainingOptions { configuration.training }
 
-    /// Trains until a limit is reached; reports progress through `onEvent`.
+    /// Trains until a limit is reached or `stopRequested` returns true (checked before every
+    /// step); reports progress through `onEvent`. Either way `latest/` is saved before returning.
     @discardableResult
-    public func train(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainingResult {
+    public func train(onEvent: (TrainingEvent) -> Void = { _ in },
+                      stopRequested: () -> Bool = { false }) throws -> TrainingResult {
         try createRunDirectory()
         try AtomicFile.write(try configuration.jsonData(), to: run.config)
         let log = try MetricsLog(url: run.metrics, keepingThrough: resumedFromStep)
+        if let resumedFromStep {
+            var changes: [String: String] = [:]
+            for change in resumeChanges { changes[change.flag] = "\(change.old) -> \(change.new)" }
+            try log.append(MetricsRecord(kind: .resume, step: resumedFromStep, epoch: stream.position.epoch,
+                                         time: state.elapsed, loss: nil, changes: changes))
+        }
         let plannedSteps = training.maxSteps ?? training.epochs.map { $0 * stream.windowsPerEpoch }
         onEvent(.started(TrainingSummary(
             parameterCount: model.parameters.layout.totalCount, vocabularySize: corpus.vocabulary.count,
             trainUnits: corpus.splits.train.count, validationUnits: corpus.splits.validation.count,
             testUnits: corpus.splits.test.count, windowsPerEpoch: stream.windowsPerEpoch,
-            resumedFromStep: resumedFromStep, plannedSteps: plannedSteps)))
+            resumedFromStep: resumedFromStep, plannedSteps: plannedSteps,
+            unknownUnits: corpus.statistics.unknownUnits, resumeChanges: resumeChanges,
+            initializedFrom: configuration.initializedFrom)))
 
         let clock = ContinuousClock()
         let start = clock.now
         let elapsedBefore = state.elapsed
+        let firstStep = state.step
         var unitsThisRun = 0
         var lastLoss: Double?
         var stopReason = "max-steps"
         var savedStep = resumedFromStep ?? -1
+        var lastSave = start
         var evaluatedStep = resumedFromStep ?? 0
         // A validation split shorter than streams + 1 units is evaluated with fewer streams; with
         // fewer than 2 units (or --val-fraction 0) there is nothing to evaluate and no best/ checkpoint.
@@ -218,7 +297,8 @@ public final class Trainer {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
 
-        while true {
+        training: while true {
+            if stopRequested() { stopReason = "interrupted"; break }
             if let maxSteps = training.maxSteps, state.step >= maxSteps { stopReason = "max-steps"; break }
             if let epochs = training.epochs, stream.position.epoch >= epochs { stopReason = "epochs"; break }
             if let limit = training.timeLimit, seconds(clock.now - start) >= limit { stopReason = "time-limit"; break }
@@ -237,8 +317,9 @@ public final class Trainer {
             if report.clipped { state.clippedSteps += 1 }
             unitsThisRun += batch.steps * batch.batchSize
             lastLoss = loss
-            let elapsed = elapsedBefore + seconds(clock.now - start)
-            let unitsPerSecond = Double(unitsThisRun) / max(seconds(clock.now - start), 1e-9)
+            let runSeconds = seconds(clock.now - start)
+            let elapsed = elapsedBefore + runSeconds
+            let unitsPerSecond = Double(unitsThisRun) / max(runSeconds, 1e-9)
             if state.step % training.logEvery == 0 {
                 try log.append(MetricsRecord(kind: .train, step: state.step, epoch: batch.epoch, time: elapsed, loss: loss,
                                              gradNorm: report.normBeforeClipping, clipped: report.clipped,
@@ -248,20 +329,31 @@ public final class Trainer {
             onEvent(.step(StepReport(step: state.step, epoch: batch.epoch, loss: loss, gradNorm: report.normBeforeClipping,
                                      clipped: report.clipped, skipped: !report.finite, learningRate: learningRate,
                                      unitsPerSecond: unitsPerSecond, clipRate: Double(state.clippedSteps) / Double(state.step),
-                                     elapsed: elapsed, lastValidationLoss: state.lastValidationLoss)))
+                                     elapsed: elapsed, lastValidationLoss: state.lastValidationLoss,
+                                     secondsRemaining: secondsRemaining(plannedSteps: plannedSteps, stepsThisRun: state.step - firstStep,
+                                                                        runSeconds: runSeconds))))
 
             if let validationStream, training.evalEvery > 0 && state.step % training.evalEvery == 0 {
                 try evaluateValidation(validationStream, epoch: batch.epoch, elapsed: elapsed, log: log, onEvent: onEvent)
                 evaluatedStep = state.step
+                if let patience = training.patience, (state.stalledValidations ?? 0) >= patience {
+                    stopReason = "patience"
+                    break training
+                }
             }
-            if training.checkpointEvery > 0 && state.step % training.checkpointEvery == 0 {
+            let dueBySteps = training.checkpointEvery > 0 && state.step % training.checkpointEvery == 0
+            let dueByTime = training.checkpointEverySeconds.map { seconds(clock.now - lastSave) >= $0 } ?? false
+            if dueBySteps || dueByTime {
                 try saveLatest(elapsed: elapsed)
                 savedStep = state.step
+                lastSave = clock.now
                 onEvent(.saved(step: state.step, directory: run.latest))
             }
         }
-        let elapsed = elapsedBefore + seconds(clock.now - start)
-        if let validationStream, evaluatedStep != state.step {
+        let runSeconds = seconds(clock.now - start)
+        let elapsed = elapsedBefore + runSeconds
+        // An interrupted run saves at once; its closing evaluation would only delay the user.
+        if let validationStream, evaluatedStep != state.step, stopReason != "interrupted" {
             // The closing evaluation does not feed the plateau schedule: a run stopped and resumed
             // here must train exactly like one that never stopped.
             try evaluateValidation(validationStream, epoch: stream.position.epoch, elapsed: elapsed, log: log,
@@ -273,7 +365,18 @@ public final class Trainer {
         }
         return TrainingResult(steps: state.step, epochs: stream.position.epoch, finalTrainLoss: lastLoss,
                               bestValidationLoss: state.bestValidationLoss, lastValidationLoss: state.lastValidationLoss,
-                              skippedSteps: state.skippedSteps, elapsed: elapsed, stopReason: stopReason)
+                              skippedSteps: state.skippedSteps, elapsed: elapsed, stopReason: stopReason,
+                              unitsPerSecond: Double(unitsThisRun) / max(runSeconds, 1e-9))
+    }
+
+    /// Seconds until the nearest limit at this invocation's pace (steps per second so far).
+    func secondsRemaining(plannedSteps: Int?, stepsThisRun: Int, runSeconds: Double) -> Double? {
+        var remaining: [Double] = []
+        if let plannedSteps, stepsThisRun > 0 {
+            remaining.append(Double(max(plannedSteps - state.step, 0)) * runSeconds / Double(stepsThisRun))
+        }
+        if let limit = training.timeLimit { remaining.append(max(limit - runSeconds, 0)) }
+        return remaining.min()
     }
 
     /// Mean loss over the whole validation split with carried state; keeps `best/` and feeds the
@@ -287,6 +390,7 @@ public final class Trainer {
         if feedSchedule { _ = scheduler.recordValidation(loss: loss) }
         let isBest = loss < (state.bestValidationLoss ?? .infinity)
         try log.append(MetricsRecord(kind: .eval, step: state.step, epoch: epoch, time: elapsed, loss: loss, split: "validation"))
+        if feedSchedule { state.stalledValidations = isBest ? 0 : (state.stalledValidations ?? 0) + 1 }
         if isBest {
             state.bestValidationLoss = loss
             try checkpoint().write(to: run.best)

@@ -28,6 +28,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var validationBatchSize: Int? = nil
     /// Save `latest/` every this many steps (0: only at the end and on stop).
     public var checkpointEvery: Int = 200
+    /// Save `latest/` whenever this many seconds of training have passed since the last save
+    /// (nil: by steps only). Saving changes nothing in the training itself.
+    public var checkpointEverySeconds: Double? = nil
+    /// Early stopping: stop after this many validations in a row without a new best (nil: never).
+    public var patience: Int? = nil
     /// Append a train record to metrics.jsonl every this many steps.
     public var logEvery: Int = 1
     /// Seed of parameter initialization and dropout masks.
@@ -39,6 +44,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var minCount: Int = 1
 
     public init() {}
+
+    /// `--checkpoint-every` as written: steps (`200`), or seconds of training (`600s`).
+    public var checkpointCadence: String {
+        checkpointEverySeconds.map { "\($0)s" } ?? "\(checkpointEvery)"
+    }
 
     /// The first problem that makes these options unusable, as one line naming the option; nil if fine.
     public var validationError: String? {
@@ -52,6 +62,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             return "--val-batch must be at least 1 (got \(validationBatchSize))"
         }
         if checkpointEvery < 0 { return "--checkpoint-every must be ≥ 0 (got \(checkpointEvery))" }
+        if let checkpointEverySeconds, !(checkpointEverySeconds > 0 && checkpointEverySeconds.isFinite) {
+            return "--checkpoint-every must be a positive duration (got \(checkpointEverySeconds) s)"
+        }
+        if let patience, patience < 1 { return "--patience must be at least 1 (got \(patience))" }
         if logEvery < 1 { return "--log-every must be at least 1 (got \(logEvery))" }
         if threads < 1 { return "--threads must be at least 1 (got \(threads))" }
         if !(validationFraction >= 0 && testFraction >= 0 && validationFraction + testFraction < 1) {

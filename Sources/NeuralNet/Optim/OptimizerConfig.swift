@@ -95,15 +95,17 @@ public struct OptimizerConfig: Codable, Sendable, Equatable, Hashable {
     }
 
     /// Builds a config from command-line values: `optimizer` is `sgd|rmsprop|adam|adamw`, nil options
-    /// keep `defaults(for:)`, `betas` is `"B1,B2"`. Options that the chosen optimizer does not use
-    /// (momentum for Adam, betas for SGD, …) are rejected rather than silently ignored.
+    /// keep `base` when it is of the same kind, else `defaults(for:)`; `betas` is `"B1,B2"`. Options
+    /// that the chosen optimizer does not use (momentum for Adam, betas for SGD, …) are rejected rather
+    /// than silently ignored.
     public init(optimizer: String, learningRate: Double? = nil, momentum: Double? = nil, nesterov: Bool = false,
-                alpha: Double? = nil, betas: String? = nil, eps: Double? = nil, weightDecay: Double? = nil) throws {
+                alpha: Double? = nil, betas: String? = nil, eps: Double? = nil, weightDecay: Double? = nil,
+                base: OptimizerConfig? = nil) throws {
         guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
             throw OptimConfigError(option: "--optimizer",
                                    message: "unknown optimizer '\(optimizer)', expected sgd, rmsprop, adam or adamw")
         }
-        var c = OptimizerConfig.defaults(for: kind)
+        var c = base.flatMap { $0.kind == kind ? $0 : nil } ?? OptimizerConfig.defaults(for: kind)
         func reject(_ option: String) throws -> Never {
             throw OptimConfigError(option: option, message: "not used by --optimizer \(kind.rawValue)")
         }
