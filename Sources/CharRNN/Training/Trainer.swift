@@ -213,7 +213,10 @@ public final class Trainer {
                 if let fixed = changes.first(where: \.shapesWeights) {
                     throw TrainingError.invalidOptions("--init-from \(path): \(fixed.flag) is \(fixed.old) in the checkpoint, not \(fixed.new); the weights fix the architecture and tokenizer")
                 }
-                model = LanguageModel<Float>(config: modelConfig, parameters: source.model.parameters)
+                // A copy: training must not change the caller's checkpoint.
+                let parameters = ParameterSet<Float>(layout: source.model.parameters.layout)
+                _ = parameters.values.pointer.update(fromContentsOf: source.model.parameters.values.pointer)
+                model = LanguageModel<Float>(config: modelConfig, parameters: parameters)
                 model.dropoutRNG = RNG(seed: training.seed &+ 1)
                 configuration.initializedFrom = path
             } else {
