@@ -173,14 +173,14 @@ public final class Trainer {
             let previous = try Checkpoint.load(from: run.url.path)
             let old = previous.configuration
             configuration.initializedFrom = old.initializedFrom
-            guard previous.vocabulary == corpus.vocabulary else {
-                throw TrainingError.resumeMismatch("the corpus gives a different vocabulary (\(corpus.vocabulary.count) units) than the checkpoint (\(previous.vocabulary.count))")
-            }
             // Initialization options do not matter once weights exist (and older checkpoints
             // predate some of them), so they are not compared.
             resumeChanges = configuration.changes(from: old)
             if let fixed = resumeChanges.first(where: { !$0.mayChangeOnResume }) {
                 throw TrainingError.resumeMismatch("\(fixed.flag) is \(fixed.old) in this run, not \(fixed.new): a run's architecture, tokenizer, splits, batch, window, optimizer and seed are fixed (start a new run, or fine-tune with --init-from)")
+            }
+            guard previous.vocabulary == corpus.vocabulary else {
+                throw TrainingError.resumeMismatch("the corpus gives a different vocabulary (\(corpus.vocabulary.count) units) than the checkpoint (\(previous.vocabulary.count))")
             }
             guard old.corpus.fingerprint == configuration.corpus.fingerprint else {
                 throw TrainingError.resumeMismatch("the corpus differs from the one the checkpoint was trained on")
