@@ -186,6 +186,7 @@ struct GenerateCommand: ParsableCommand {
     /// A line whose prime is refused gets a one-line error on standard error and no output; the others
     /// go on, and the exit status is then 1.
     func runInteractive(generator: Generator, stop: StopCondition?, seed: UInt64) throws {
+        if samples == 1 { generator.prepare() }  // the weights are packed once, before the first line's clock
         var index: UInt64 = 0
         var failed = 0
         while let line = readLine(strippingNewline: true) {

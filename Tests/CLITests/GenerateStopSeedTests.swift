@@ -122,6 +122,62 @@ import TestSupport
         #expect(one.stdout.count == 3 + 60 + 1)
     }
 
+    /// Standard output as bytes (CLI.run decodes it, which would hide what bytes were written).
+    static func rawOutput(_ arguments: [String]) throws -> (Int32, Data) {
+        let process = Process()
+        process.executableURL = try CLI.binary()
+        process.arguments = arguments
+        let scratch = try SharedCorpora.temporaryDirectory("charrnn-raw")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        return (process.terminationStatus, try Data(contentsOf: outURL))
+    }
+
+    /// With byte units a sample is written as its bytes (one byte per unit), and a stop string of
+    /// several bytes (one character) is matched and stripped on them.
+    @Test func byteUnitsAreWrittenAsTheirBytesAndStopOnMultiByteCharacters() throws {
+        let root = try SharedCorpora.temporaryDirectory("charrnn-byte-stop")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let text = String(repeating: "café olé né ", count: 80)
+        let corpus = root.appendingPathComponent("corpus.txt")
+        try Data(text.utf8).write(to: corpus)
+        let out = root.appendingPathComponent("run").path
+        let train = try CLI.run(["train", corpus.path, "--unit", "byte", "--hidden", "16", "--embed", "8", "--layers", "1",
+                                 "--bptt", "10", "--batch", "4", "--max-steps", "30", "--eval-every", "10",
+                                 "--checkpoint-every", "10", "--threads", "1", "--lr", "0.02", "--out", out])
+        #expect(train.status == 0, "\(train.stderr)")
+        let allowed = Set(text.utf8).union([UInt8(ascii: "\n")])
+        let (oneStatus, one) = try Self.rawOutput(["generate", out, "--length", "300", "--seed", "3"])
+        #expect(oneStatus == 0 && one.count == 301)
+        #expect(one.allSatisfy { allowed.contains($0) }, "only the corpus's bytes are written")
+        #expect(one.contains(0xC3), "the model draws the first byte of é")
+        // A batch: header line, sample line, … (this vocabulary has no newline).
+        let (batchStatus, batch) = try Self.rawOutput(["generate", out, "--length", "300", "--seed", "3", "--samples", "2"])
+        #expect(batchStatus == 0)
+        let lines = batch.split(separator: 10, omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 4)
+        for (index, line) in lines.enumerated() where index % 2 == 1 {
+            #expect(line.count == 300 && line.allSatisfy { allowed.contains($0) })
+        }
+        let (status, stripped) = try Self.rawOutput(["generate", out, "--length", "300", "--seed", "3",
+                                                     "--stop", "é", "--strip-stop"])
+        #expect(status == 0)
+        let (_, free) = try Self.rawOutput(["generate", out, "--length", "300", "--seed", "3"])
+        let generated = Array(free.dropLast())  // the final newline
+        let stop: [UInt8] = [0xC3, 0xA9]
+        let end = try #require((0..<(generated.count - 1)).first { generated[$0] == stop[0] && generated[$0 + 1] == stop[1] },
+                               "the sample holds an é")
+        #expect(Array(stripped) == Array(generated[..<end]) + [10])
+    }
+
     @Test func helpListsTheNewOptions() {
         let help = GenerateCommand.helpMessage()
         for option in ["--stop", "--strip-stop", "--max-length", "--interactive", "--seed"] {

@@ -136,6 +136,12 @@ public struct Generator {
         }
     }
 
+    /// Builds the one-stream stepper now (repacking the weights for `weights` and `model.threads`),
+    /// so that the first one-sample call costs the sampling alone.
+    public func prepare() {
+        _ = engine.stepper(for: model, weights: weights)
+    }
+
     /// The sampling loop: primes every stream, then draws up to `maxUnits` units per sample, handing
     /// each to `take(sample, id)` until it returns true for that sample (finished). A finished sample's
     /// draws are still made (and dropped) so the random stream of the others does not change; the loop
