@@ -10,7 +10,9 @@
 /// back the longest end of the text that could still grow into a stop string (at most `longest − 1`
 /// bytes), which `finish()` releases when the sample ends without a stop.
 public struct StopScanner: Sendable {
+    /// The stop strings looked for (none: the text is never cut).
     public let stops: StopStrings
+    /// Whether the stop string is removed from `text` once matched.
     public let strip: Bool
     /// The sample's text so far; once stopped, cut after the stop string (and without it when stripping).
     public private(set) var text: [UInt8] = []
@@ -19,6 +21,7 @@ public struct StopScanner: Sendable {
     /// Bytes of `text` already handed out.
     private var released = 0
 
+    /// A scanner for one sample, before its first unit.
     public init(stops: StopStrings, strip: Bool) {
         self.stops = stops; self.strip = strip
     }

@@ -16,6 +16,7 @@ public struct StopStrings: Sendable, Equatable {
 
     /// The length in bytes of the longest pattern (0 when there is none).
     public var longest: Int { patterns.map(\.count).max() ?? 0 }
+    /// Whether there are no stop strings.
     public var isEmpty: Bool { strings.isEmpty }
 
     /// No stop strings: a sample runs to its length.
