@@ -195,6 +195,14 @@ import TextCorpus
             try generator.generate(prime: [], length: .untilStop(maxUnits: 0), stop: StopCondition(strings: try Self.stops(["a"])),
                                    samples: 1, options: SamplingOptions(), seed: 1)
         }
+        for samples in [0, -2] {
+            #expect(throws: GenerationError.self) {
+                try generator.generate(prime: [], length: .units(5), stop: nil, samples: samples, options: SamplingOptions(), seed: 1)
+            }
+            #expect(throws: GenerationError.self) {
+                try generator.generate(prime: [], length: 5, samples: samples, options: SamplingOptions(), seed: 1)
+            }
+        }
         // A stop string this random model will not produce within 7 units.
         let capped = try generator.generate(prime: [], length: .untilStop(maxUnits: 7),
                                             stop: StopCondition(strings: try Self.stops(["the cat sat on the mat."])),

@@ -86,6 +86,7 @@ public struct Generator {
     public func generate(prime: [Int32], length: Int, samples: Int, options: SamplingOptions, seed: UInt64,
                          emit: (Int, String) -> Void = { _, _ in }) throws -> [[Int32]] {
         guard length >= 0 else { throw GenerationError.invalidOption("--length must be ≥ 0, got \(length)") }
+        try Self.check(samples: samples)
         var outputs = [[Int32]](repeating: [], count: samples)
         try draw(prime: prime, maxUnits: length, samples: samples, options: options, seed: seed) { sample, id in
             outputs[sample].append(id)
@@ -105,6 +106,7 @@ public struct Generator {
     public func generate(prime: [Int32], length: GenerationLength, stop: StopCondition?, samples: Int,
                          options: SamplingOptions, seed: UInt64,
                          emit: (Int, ArraySlice<UInt8>) -> Void = { _, _ in }) throws -> [GeneratedSample] {
+        try Self.check(samples: samples)
         let maxUnits: Int
         switch length {
         case .units(let count):
@@ -121,7 +123,7 @@ public struct Generator {
         let none = StopStrings.none
         var scanners = [StopScanner](repeating: StopScanner(stops: stop?.strings ?? none, strip: stop?.strip ?? false),
                                      count: samples)
-        var ids = [[Int32]](repeating: [], count: max(samples, 0))
+        var ids = [[Int32]](repeating: [], count: samples)
         try draw(prime: prime, maxUnits: maxUnits, samples: samples, options: options, seed: seed) { sample, id in
             ids[sample].append(id)
             let final = scanners[sample].append(unitBytes[Int(id)])
@@ -142,6 +144,10 @@ public struct Generator {
         _ = engine.stepper(for: model, weights: weights)
     }
 
+    private static func check(samples: Int) throws {
+        guard samples >= 1 else { throw GenerationError.invalidOption("--samples must be at least 1, got \(samples)") }
+    }
+
     /// The sampling loop: primes every stream, then draws up to `maxUnits` units per sample, handing
     /// each to `take(sample, id)` until it returns true for that sample (finished). A finished sample's
     /// draws are still made (and dropped) so the random stream of the others does not change; the loop
@@ -149,7 +155,7 @@ public struct Generator {
     private func draw(prime: [Int32], maxUnits: Int, samples: Int, options: SamplingOptions, seed: UInt64,
                       take: (Int, Int32) -> Bool) throws {
         try options.validate()
-        guard samples >= 1 else { throw GenerationError.invalidOption("--samples must be at least 1, got \(samples)") }
+        try Self.check(samples: samples)
         let v = vocabulary.count
         let logits = AlignedBuffer<Float>(count: samples * v)
         // One sample runs on the one-stream stepper (weights repacked for one-row products, once per
