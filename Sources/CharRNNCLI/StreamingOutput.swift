@@ -19,7 +19,13 @@ final class StreamingOutput {
 
     /// Queues `text`; writes out what is queued when it ends a line or the buffer or interval is full.
     func write(_ text: String) {
-        pending.append(contentsOf: text.utf8)
+        write(bytes: text.utf8)
+    }
+
+    /// Queues raw bytes (a sample's text, which with byte units need not be whole UTF-8 sequences
+    /// at every write); writes out as `write(_:)` does.
+    func write<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 {
+        pending.append(contentsOf: bytes)
         let now = DispatchTime.now().uptimeNanoseconds
         if pending.last == UInt8(ascii: "\n") || pending.count >= Self.capacity || now - lastWrite >= Self.interval {
             flush(at: now)
