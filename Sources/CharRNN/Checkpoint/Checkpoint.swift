@@ -5,7 +5,8 @@ import TextCorpus
 
 /// A checkpoint directory:
 ///
-///     model.safetensors          weights only, F32, PyTorch names; metadata format/format_version
+///     model.safetensors          weights only, PyTorch names; metadata format/format_version;
+///                                written as F32, read from F32, F16, BF16 (exact) or F64 (rounded)
 ///     config.json                `RunConfiguration`
 ///     vocab.json                 the vocabulary, units in id order
 ///     trainer-state.json         `TrainerState` (optional: present in training checkpoints)
@@ -101,13 +102,14 @@ public struct Checkpoint {
             guard let tensor = weights.tensor(slot.name) else {
                 throw CheckpointError.mismatch(modelURL.path, "missing tensor \(slot.name)")
             }
-            guard tensor.dtype == .f32 else {
-                throw CheckpointError.mismatch(modelURL.path, "\(slot.name) is \(tensor.dtype.rawValue), expected F32")
+            guard tensor.dtype.isFloatingPoint else {
+                throw CheckpointError.mismatch(modelURL.path,
+                                               "tensor \(slot.name) has dtype \(tensor.dtype.rawValue); weights must be F32, F16, BF16 or F64")
             }
             guard tensor.shape == slot.shape else {
                 throw CheckpointError.mismatch(modelURL.path, "\(slot.name) has shape \(tensor.shape), expected \(slot.shape)")
             }
-            tensor.copyFloats(into: parameters.values(slot))
+            tensor.copyFloats(into: parameters.values(slot))  // F16/BF16 exactly, F64 rounded to nearest
         }
         let model = LanguageModel<Float>(config: configuration.model, parameters: parameters)
         return Checkpoint(configuration: configuration, vocabulary: vocabulary, model: model)
