@@ -75,8 +75,8 @@ public enum StateDictImport {
                            + "\(hidden) columns (LSTM, GRU, RNN)")
         }
         if let requested, requested != cell {
-            throw mismatch("rnn.weight_hh_l0 has shape [\(recurrent.rows), \(hidden)], \(recurrent.rows / hidden)×\(hidden) rows: "
-                           + "a \(cell.rawValue.uppercased()), not the \(requested.rawValue.uppercased()) asked for")
+            throw mismatch("rnn.weight_hh_l0 has shape [\(recurrent.rows), \(hidden)] (\(recurrent.rows / hidden)×\(hidden) rows: "
+                           + "\(cell.rawValue.uppercased())), but cell \(requested.rawValue.uppercased()) was asked for")
         }
         var layers = 0
         while stateDict.tensor("rnn.weight_ih_l\(layers)") != nil { layers += 1 }
