@@ -36,7 +36,7 @@ enum TorchPython {
 }
 
 /// Import of state dicts written by real PyTorch: a word_language_model-style `RNNModel` (LSTM with
-/// 2 layers in F32 and no `<unk>`; GRU with tied weights in BF16 and `<unk>` at id 3; tanh RNN with 2
+/// 2 layers in F32 and no `<unk>`; GRU with tied weights (only decoder.weight saved) in BF16 and `<unk>` at id 3; tanh RNN with 2
 /// layers in F16), saved in the safetensors format by hand (no `safetensors` package needed), and
 /// the logits PyTorch computes on 12 ids. charrnn's logits on the same ids must agree to 1e-5
 /// relative to each row's largest logit.
@@ -89,7 +89,7 @@ for name, kind, units, e, h, layers, tie, dtype in cases:
         for p in model.parameters():  # weights as the file stores them, so both sides use the same values
             if dtype != "F32": p.copy_(p.to(torch.float16 if dtype == "F16" else torch.bfloat16).float())
     state = model.state_dict()
-    if tie: del state["decoder.weight"]  # stored once, as safetensors' save_model does
+    if tie: del state["encoder.weight"]  # stored once: safetensors' save_model keeps decoder.weight
     save(f"{out}/{name}.safetensors", state, dtype)
     with open(f"{out}/{name}.vocab.json", "w", encoding="utf-8") as f: json.dump(units, f, ensure_ascii=False)
     ids = torch.randint(0, len(units), (12,), generator=torch.Generator().manual_seed(7))

@@ -12,8 +12,8 @@ import TextCorpus
 /// The architecture is inferred from the shapes: E from `encoder.weight`, H from the columns of
 /// `rnn.weight_hh_l0`, the cell from its rows (4H LSTM, 3H GRU, H RNN), L from the layer count.
 /// PyTorch's gate blocks are stacked in the order charrnn uses (LSTM i, f, g, o; GRU r, z, n, with
-/// r applied to W_hn h + b_hn), so the matrices are taken as they are. A state dict without
-/// `decoder.weight` (tied weights, saved once) takes `encoder.weight` for it (needs E = H); the
+/// r applied to W_hn h + b_hn), so the matrices are taken as they are. Tied weights saved once
+/// (`decoder.weight` or `encoder.weight` absent) are completed from the other (see `untied`); the
 /// checkpoint stores the two as separate copies.
 ///
 /// Vocabulary: `units[i]` is the unit of PyTorch id i. charrnn reserves id 0 for `<unk>`: a unit
@@ -90,7 +90,8 @@ public enum StateDictImport {
     /// and the found shape); unknown tensors are refused.
     public static func checkpoint(fromStateDict stateDict: SafetensorsFile, path: String, units: Units,
                                   cell: CellKind? = nil, tokenizer: TokenizerOptions) throws -> Checkpoint {
-        let source = try inferConfig(of: stateDict, path: path, cell: cell)
+        let tensors = try untied(stateDict, path: path)
+        let source = try inferConfig(of: tensors, path: path, cell: cell)
         let v = source.vocabularySize
         guard units.units.count == v else {
             throw CheckpointError.mismatch(units.path, "\(units.units.count) units, but encoder.weight in \(path) has \(v) rows")
@@ -106,16 +107,6 @@ public enum StateDictImport {
             }
             firstIndex[key] = index
         }
-
-        var tensors = stateDict
-        if tensors.tensor("decoder.weight") == nil, let encoder = tensors.tensor("encoder.weight") {
-            guard source.embeddingSize == source.hiddenSize else {
-                throw CheckpointError.mismatch(path, "decoder.weight is missing and encoder.weight \(encoder.shape) cannot stand "
-                                               + "in for it (tied weights need embedding size = hidden size \(source.hiddenSize))")
-            }
-            tensors.tensors.append(SafetensorsTensor(name: "decoder.weight", dtype: encoder.dtype, shape: encoder.shape,
-                                                     bytes: encoder.bytes))
-        }
         let imported = try Checkpoint.parameters(from: tensors, layout: LanguageModel<Float>.layout(for: source), path: path)
 
         // charrnn id → PyTorch id (nil: the added <unk>).
@@ -128,8 +119,9 @@ public enum StateDictImport {
             parameters = imported
         } else {
             parameters = ParameterSet<Float>(layout: LanguageModel<Float>.layout(for: config))
-            for slot in parameters.layout.slots {
-                let from = imported.values(imported.layout.slot(named: slot.name)!), to = parameters.values(slot)
+            // The two layouts list the same names in the same order; only the vocabulary rows differ.
+            for (slot, sourceSlot) in zip(parameters.layout.slots, imported.layout.slots) {
+                let from = imported.values(sourceSlot), to = parameters.values(slot)
                 guard ["encoder.weight", "decoder.weight", "decoder.bias"].contains(slot.name) else {
                     _ = to.update(fromContentsOf: from)
                     continue
@@ -149,6 +141,29 @@ public enum StateDictImport {
                                              corpus: CorpusDescription(importedFrom: path))
         return Checkpoint(configuration: configuration, vocabulary: vocabulary,
                           model: LanguageModel<Float>(config: config, parameters: parameters))
+    }
+
+    /// `stateDict` with tied weights stored once completed: PyTorch's `safetensors.torch.save_model`
+    /// keeps `decoder.weight` and drops `encoder.weight`, other writers may drop the decoder's copy.
+    /// A missing decoder weight needs embedding size = hidden size (columns of `rnn.weight_hh_l0`).
+    static func untied(_ stateDict: SafetensorsFile, path: String) throws -> SafetensorsFile {
+        var file = stateDict
+        func copy(_ tensor: SafetensorsTensor, as name: String) -> SafetensorsTensor {
+            SafetensorsTensor(name: name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.bytes)
+        }
+        switch (file.tensor("encoder.weight"), file.tensor("decoder.weight")) {
+        case (let encoder?, nil):
+            if let hidden = file.tensor("rnn.weight_hh_l0")?.shape.last, encoder.shape.last != hidden {
+                throw CheckpointError.mismatch(path, "decoder.weight is missing and encoder.weight \(encoder.shape) cannot stand "
+                                               + "in for it (tied weights need embedding size = hidden size \(hidden))")
+            }
+            file.tensors.append(copy(encoder, as: "decoder.weight"))
+        case (nil, let decoder?):
+            file.tensors.append(copy(decoder, as: "encoder.weight"))
+        default:
+            break
+        }
+        return file
     }
 
     /// The checkpoint a `charrnn export` file (`WeightExport`) describes: its configuration and
