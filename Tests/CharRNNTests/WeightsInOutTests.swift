@@ -101,6 +101,30 @@ enum WeightsFixture {
         for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
         let tensor = SafetensorsTensor(name: "t", dtype: .f64, shape: [3], bytes: bytes)
         #expect(tensor.floats == values.map { Float($0) })
+        #expect(tensor.firstElementBeyondFloat == nil)
+        var huge: [UInt8] = []
+        for value in [1.0, 1e39, .infinity] { withUnsafeBytes(of: value.bitPattern.littleEndian) { huge += $0 } }
+        #expect(SafetensorsTensor(name: "t", dtype: .f64, shape: [3], bytes: huge).firstElementBeyondFloat == 1)
+    }
+
+    @Test func f64WeightsLoadAndOverflowIsRefused() throws {
+        let checkpoint = WeightsFixture.checkpoint(.gru, layers: 1)
+        var file = Checkpoint.weights(of: checkpoint.model)
+        let index = try #require(file.tensors.firstIndex { $0.name == "rnn.weight_hh_l0" })
+        var values = file.tensors[index].floats.map(Double.init)
+        var bytes: [UInt8] = []
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        file.tensors[index] = SafetensorsTensor(name: "rnn.weight_hh_l0", dtype: .f64, shape: file.tensors[index].shape, bytes: bytes)
+        let layout = checkpoint.model.parameters.layout
+        let loaded = try Checkpoint.parameters(from: file, layout: layout, path: "m")
+        #expect(loaded.values.array == checkpoint.model.parameters.values.array)
+        values[5] = -1e300
+        bytes = []
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        file.tensors[index].bytes = bytes
+        #expect(throws: CheckpointError.mismatch("m", "tensor rnn.weight_hh_l0: F64 element 5 is beyond the range of F32")) {
+            try Checkpoint.parameters(from: file, layout: layout, path: "m")
+        }
     }
 }
 

@@ -118,6 +118,9 @@ public struct Checkpoint {
             guard tensor.shape == slot.shape else {
                 throw CheckpointError.mismatch(path, "\(slot.name) has shape \(tensor.shape), expected \(slot.shape)")
             }
+            if let index = tensor.firstElementBeyondFloat {
+                throw CheckpointError.mismatch(path, "tensor \(slot.name): F64 element \(index) is beyond the range of F32")
+            }
             tensor.copyFloats(into: parameters.values(slot))
         }
         return parameters

@@ -139,7 +139,8 @@ public struct SafetensorsFile: Sendable, Equatable {
 
     /// Reads and validates the file at `url`. The file is memory-mapped read-only: the header is
     /// parsed from the mapping after its untrusted length is checked against the file size, and
-    /// only the tensors' bytes are copied out (the file is never read into memory whole).
+    /// only the tensors' bytes are copied out (the file is never read into memory whole). The file
+    /// must not be truncated in place while it is read (writers here replace files by rename).
     public static func read(from url: URL) throws -> SafetensorsFile {
         let path = url.path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

@@ -92,3 +92,17 @@ enum FloatNarrowing {
         return bytes
     }
 }
+
+extension SafetensorsTensor {
+    /// The index of the first F64 element that is finite but beyond f32's range (it would load as
+    /// infinity), or nil; nil for every other dtype, which widen to f32 exactly.
+    public var firstElementBeyondFloat: Int? {
+        guard dtype == .f64 else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            (0..<count).first { index in
+                let value = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
+                return value.isFinite && Float(value).isInfinite
+            }
+        }
+    }
+}
