@@ -17,6 +17,8 @@ struct CharRNNCommand: ParsableCommand {
             GenerateCommand.self,
             GradientsCommand.self,
             ExperimentCommand.self,
+            ExportCommand.self,
+            ImportCommand.self,
         ]
     )
 }

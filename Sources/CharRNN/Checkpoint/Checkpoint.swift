@@ -5,7 +5,8 @@ import TextCorpus
 
 /// A checkpoint directory:
 ///
-///     model.safetensors          weights only, F32, PyTorch names; metadata format/format_version
+///     model.safetensors          weights only, PyTorch names; metadata format/format_version;
+///                                written as F32, read from F32, F16, BF16 (exact) or F64 (rounded)
 ///     config.json                `RunConfiguration`
 ///     vocab.json                 the vocabulary, units in id order
 ///     trainer-state.json         `TrainerState` (optional: present in training checkpoints)
@@ -91,26 +92,38 @@ public struct Checkpoint {
         if let version = weights.metadata["format_version"], version != "\(RunConfiguration.currentFormatVersion)" {
             throw CheckpointError.unsupportedVersion(modelURL.path, version)
         }
-        let layout = LanguageModel<Float>.layout(for: configuration.model)
+        let parameters = try Self.parameters(from: weights, layout: LanguageModel<Float>.layout(for: configuration.model),
+                                             path: modelURL.path)
+        let model = LanguageModel<Float>(config: configuration.model, parameters: parameters)
+        return Checkpoint(configuration: configuration, vocabulary: vocabulary, model: model)
+    }
+
+    /// The parameters of `layout` from `weights` (the file at `path`): every slot's tensor must be
+    /// present, of a floating-point dtype (F16/BF16 convert exactly, F64 to the nearest f32) and of
+    /// the slot's shape, and no other tensor may be present. Errors name the tensor and both shapes.
+    static func parameters(from weights: SafetensorsFile, layout: ParameterLayout, path: String) throws -> ParameterSet<Float> {
         let expected = Set(layout.slots.map(\.name)), found = Set(weights.tensors.map(\.name))
         if let extra = found.subtracting(expected).sorted().first {
-            throw CheckpointError.mismatch(modelURL.path, "unexpected tensor \(extra)")
+            throw CheckpointError.mismatch(path, "unexpected tensor \(extra)")
         }
         let parameters = ParameterSet<Float>(layout: layout)
         for slot in layout.slots {
             guard let tensor = weights.tensor(slot.name) else {
-                throw CheckpointError.mismatch(modelURL.path, "missing tensor \(slot.name)")
+                throw CheckpointError.mismatch(path, "missing tensor \(slot.name)")
             }
-            guard tensor.dtype == .f32 else {
-                throw CheckpointError.mismatch(modelURL.path, "\(slot.name) is \(tensor.dtype.rawValue), expected F32")
+            guard tensor.dtype.isFloatingPoint else {
+                throw CheckpointError.mismatch(path,
+                                               "tensor \(slot.name) has dtype \(tensor.dtype.rawValue); weights must be F32, F16, BF16 or F64")
             }
             guard tensor.shape == slot.shape else {
-                throw CheckpointError.mismatch(modelURL.path, "\(slot.name) has shape \(tensor.shape), expected \(slot.shape)")
+                throw CheckpointError.mismatch(path, "\(slot.name) has shape \(tensor.shape), expected \(slot.shape)")
+            }
+            if let index = tensor.firstElementBeyondFloat {
+                throw CheckpointError.mismatch(path, "tensor \(slot.name): F64 element \(index) is beyond the range of F32")
             }
             tensor.copyFloats(into: parameters.values(slot))
         }
-        let model = LanguageModel<Float>(config: configuration.model, parameters: parameters)
-        return Checkpoint(configuration: configuration, vocabulary: vocabulary, model: model)
+        return parameters
     }
 
     /// Loads the trainer state stored with the checkpoint at `path` (for `--resume`).

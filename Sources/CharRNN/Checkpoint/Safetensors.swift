@@ -1,13 +1,18 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Element types of safetensors tensors that CharRNN reads and writes.
+/// Element types of safetensors tensors that CharRNN reads and writes (see `TensorDType.swift`
+/// for the floating-point conversions).
 public enum SafetensorsDType: String, Sendable, CaseIterable {
-    case f32 = "F32", f64 = "F64", i32 = "I32", i64 = "I64", u8 = "U8"
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64", i32 = "I32", i64 = "I64", u8 = "U8"
 
     /// Bytes per element.
     public var size: Int {
         switch self {
         case .f32, .i32: 4
+        case .f16, .bf16: 2
         case .f64, .i64: 8
         case .u8: 1
         }
@@ -43,23 +48,34 @@ public struct SafetensorsTensor: Sendable, Equatable {
         self = values.withUnsafeBufferPointer { SafetensorsTensor(name: name, shape: shape, floats: $0) }
     }
 
-    /// The elements as Float (only for `.f32`).
+    /// A tensor of `dtype` (`.f32`, `.f16` or `.bf16`) holding `values` rounded to nearest, ties to
+    /// even (count must equal the product of `shape`). Throws `TensorConversionError.overflow`
+    /// naming the tensor when a finite value is beyond the type's finite range.
+    public init(name: String, shape: [Int], floats values: UnsafeBufferPointer<Float>, as dtype: SafetensorsDType) throws {
+        precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
+        precondition(SafetensorsDType.exportable.contains(dtype), "cannot write \(dtype.rawValue) from floats")
+        self.init(name: name, dtype: dtype, shape: shape, bytes: try FloatNarrowing.bytes(of: values, as: dtype, name: name))
+    }
+
+    /// Number of elements (`bytes.count / dtype.size`).
+    public var count: Int { bytes.count / dtype.size }
+
+    /// The elements as Float (only for floating-point dtypes): exact for F32, F16 and BF16, F64
+    /// rounded to nearest.
     public var floats: [Float] {
-        precondition(dtype == .f32)
-        return stride(from: 0, to: bytes.count, by: 4).map { offset in
-            Float(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
-                  | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            copyFloats(into: buffer)
+            initialized = count
         }
     }
 
-    /// Copies float32 elements into `destination` (count must match).
+    /// Copies the elements into `destination` as Float (count must match; floating-point dtypes
+    /// only), converting as `floats` does.
     public func copyFloats(into destination: UnsafeMutableBufferPointer<Float>) {
-        precondition(dtype == .f32 && destination.count * 4 == bytes.count)
+        precondition(dtype.isFloatingPoint && destination.count == count && bytes.count % dtype.size == 0)
+        let dtype = dtype
         bytes.withUnsafeBytes { raw in
-            for index in 0..<destination.count {
-                destination[index] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(
-                    fromByteOffset: index * 4, as: UInt32.self)))
-            }
+            for index in 0..<destination.count { destination[index] = dtype.loadFloat(raw, at: index) }
         }
     }
 }
@@ -121,31 +137,56 @@ public struct SafetensorsFile: Sendable, Equatable {
 
     // MARK: Reading
 
-    /// Reads and validates the file at `url`.
+    /// Reads and validates the file at `url`. The file is memory-mapped read-only: the header is
+    /// parsed from the mapping after its untrusted length is checked against the file size, and
+    /// only the tensors' bytes are copied out (the file is never read into memory whole). The file
+    /// must not be truncated in place while it is read (writers here replace files by rename).
     public static func read(from url: URL) throws -> SafetensorsFile {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw CheckpointError.missing(url.path) }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw CheckpointError.malformed(url.path, "cannot read the file")
+        let path = url.path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw CheckpointError.missing(path) }
+            throw CheckpointError.malformed(path, "cannot read the file (\(String(cString: strerror(errno))))")
         }
-        return try parse(data, path: url.path)
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw CheckpointError.malformed(path, "cannot read the file (\(String(cString: strerror(errno))))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError.malformed(path, "not a regular file")
+        }
+        let size = Int(status.st_size)
+        // mmap refuses an empty length; an empty file is simply too short.
+        if size == 0 { return try parse(UnsafeRawBufferPointer(start: nil, count: 0), path: path) }
+        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapping != MAP_FAILED else {
+            throw CheckpointError.malformed(path, "cannot map the file (\(String(cString: strerror(errno))))")
+        }
+        defer { munmap(mapping, size) }
+        return try parse(UnsafeRawBufferPointer(start: mapping, count: size), path: path)
     }
 
     /// Parses and validates safetensors bytes; `path` names the source in errors.
     public static func parse(_ data: Data, path: String) throws -> SafetensorsFile {
+        try data.withUnsafeBytes { try parse($0, path: path) }
+    }
+
+    /// Parses and validates the safetensors bytes in `file` (a whole file; `path` names it in
+    /// errors). Every length and offset is checked against `file.count` before it is used.
+    public static func parse(_ file: UnsafeRawBufferPointer, path: String) throws -> SafetensorsFile {
         func fail(_ problem: String) -> CheckpointError { .malformed(path, "not a valid safetensors file: \(problem)") }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes, shorter than the 8-byte header length") }
-        let headerSize = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard file.count >= 8 else { throw fail("\(file.count) bytes, shorter than the 8-byte header length") }
+        let headerSize = UInt64(littleEndian: file.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         guard headerSize <= UInt64(maximumHeaderSize) else { throw fail("header length \(headerSize) exceeds 100 MB") }
-        guard 8 + Int(headerSize) <= bytes.count else {
-            throw fail("header length \(headerSize) runs past the end of the file (\(bytes.count) bytes; truncated?)")
+        guard 8 + Int(headerSize) <= file.count else {
+            throw fail("header length \(headerSize) runs past the end of the file (\(file.count) bytes; truncated?)")
         }
-        let headerBytes = bytes[8..<(8 + Int(headerSize))]
+        let bufferStart = 8 + Int(headerSize)
+        let headerBytes = UnsafeRawBufferPointer(rebasing: file[8..<bufferStart])
         guard headerBytes.first == UInt8(ascii: "{") else { throw fail("header does not start with '{'") }
         guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)),
               let object = json as? [String: Any] else { throw fail("header is not a JSON object") }
-        let bufferSize = bytes.count - 8 - Int(headerSize)
-        let bufferStart = 8 + Int(headerSize)
+        let bufferSize = file.count - bufferStart
 
         var metadata: [String: String] = [:]
         var entries: [(name: String, dtype: SafetensorsDType, shape: [Int], begin: Int, end: Int)] = []
@@ -164,18 +205,21 @@ public struct SafetensorsFile: Sendable, Equatable {
                   let offsetValues = info["data_offsets"] as? [Any], offsetValues.count == 2 else {
                 throw fail("tensor \(name) lacks dtype, shape or data_offsets")
             }
-            guard let dtype = SafetensorsDType(rawValue: dtypeName) else { throw fail("tensor \(name) has unsupported dtype \(dtypeName)") }
+            guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
+                throw fail("tensor \(name) has unsupported dtype \(dtypeName) (supported: "
+                           + "\(SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             let shape = try shapeValues.map { item -> Int in
-                guard let number = item as? NSNumber, number.doubleValue == Double(number.intValue), number.intValue >= 0 else {
+                guard let number = item as? NSNumber, let whole = Self.wholeNumber(number) else {
                     throw fail("tensor \(name) has an invalid shape")
                 }
-                return number.intValue
+                return whole
             }
             let offsets = try offsetValues.map { item -> Int in
-                guard let number = item as? NSNumber, number.doubleValue == Double(number.intValue), number.intValue >= 0 else {
+                guard let number = item as? NSNumber, let whole = Self.wholeNumber(number) else {
                     throw fail("tensor \(name) has invalid data_offsets")
                 }
-                return number.intValue
+                return whole
             }
             guard offsets[0] <= offsets[1] else { throw fail("tensor \(name) has data_offsets that end before they begin") }
             guard offsets[1] <= bufferSize else {
@@ -185,8 +229,10 @@ public struct SafetensorsFile: Sendable, Equatable {
                 let product = partial.0.multipliedReportingOverflow(by: dimension)
                 return (product.partialValue, partial.1 || product.overflow)
             }
-            guard !overflow, elements * dtype.size == offsets[1] - offsets[0] else {
-                throw fail("tensor \(name) has \(offsets[1] - offsets[0]) bytes but shape \(shape) of \(dtypeName) needs \(elements * dtype.size)")
+            let byteCount = elements.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, !byteCount.overflow, byteCount.partialValue == offsets[1] - offsets[0] else {
+                let needs = overflow || byteCount.overflow ? "more than Int.max" : "\(byteCount.partialValue)"
+                throw fail("tensor \(name) has \(offsets[1] - offsets[0]) bytes but shape \(shape) of \(dtypeName) needs \(needs)")
             }
             entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }
@@ -204,9 +250,17 @@ public struct SafetensorsFile: Sendable, Equatable {
         }
         let tensors = entries.map { entry in
             SafetensorsTensor(name: entry.name, dtype: entry.dtype, shape: entry.shape,
-                              bytes: Array(bytes[(bufferStart + entry.begin)..<(bufferStart + entry.end)]))
+                              bytes: Array(UnsafeRawBufferPointer(rebasing: file[(bufferStart + entry.begin)..<(bufferStart + entry.end)])))
         }
         return SafetensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    /// `number` as a non-negative Int when it is a whole number that fits one exactly, else nil.
+    private static func wholeNumber(_ number: NSNumber) -> Int? {
+        let double = number.doubleValue
+        guard double >= 0, double < 9.0e18, double == double.rounded(.towardZero) else { return nil }
+        let whole = number.int64Value
+        return Double(whole) == double ? Int(whole) : nil
     }
 
     /// A JSON string literal for `value`.
