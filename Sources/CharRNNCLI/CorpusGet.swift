@@ -7,7 +7,7 @@ struct CorpusGet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Fetch a well-known corpus (download, or copy from a mirror) and verify its SHA-256.",
-        discussion: "Without --mirror, $\(CorpusFetcher.mirrorVariable) names the default mirror directory; with neither, the file is downloaded with curl. The file is written under a temporary name and renamed into place only after its size and SHA-256 match the catalog."
+        discussion: "Without --mirror, $\(CorpusFetcher.mirrorVariable) names the default mirror directory; with neither, the file is downloaded with curl. The file is written under a temporary name and renamed into place only after its size and SHA-256 match the catalog. Zip archives are kept as they are (charrnn reads them directly: PATH.zip or PATH.zip:MEMBER); --unpack also writes their members as plain files into the output directory, each renamed into place only after its CRC-32 checks out."
     )
 
     @Argument(help: "Corpus name (see --list).")
@@ -21,6 +21,9 @@ struct CorpusGet: ParsableCommand {
 
     @Flag(help: "Fetch again even when a verified copy exists.")
     var force = false
+
+    @Flag(help: "Also write the members of a zip archive as plain files (kept when already present and intact).")
+    var unpack = false
 
     @Flag(help: "List the catalog and exit.")
     var list = false
@@ -47,8 +50,18 @@ struct CorpusGet: ParsableCommand {
             }
             let verb = result.fetched ? "fetched from \(result.source)" : "already present"
             writeStandardOutput("\(result.url.path): \(verb), sha256 \(result.sha256)")
-            if entry.archive == "zip" {
-                writeStandardOutput("\(result.url.path): a zip archive; unpack it (unzip) before use")
+            guard entry.archive == "zip" else {
+                if unpack { CLIErrors.printWarning("\(entry.name): not an archive; nothing to unpack") }
+                return
+            }
+            guard unpack else {
+                writeStandardOutput("\(result.url.path): a zip archive; charrnn reads it directly (or use --unpack for plain files)")
+                return
+            }
+            let members = try ZipArchive(path: result.url.path).unpack(into: URL(fileURLWithPath: output), force: force)
+            for member in members {
+                let verb = member.written ? "unpacked" : "already unpacked"
+                writeStandardOutput("\(member.url.path): \(verb), \(CorpusInspect.grouped(member.size)) bytes")
             }
         }
     }
