@@ -16,6 +16,9 @@ struct CorpusGet: ParsableCommand {
     @Option(help: "Copy from this directory instead of downloading.")
     var mirror: String?
 
+    @Option(help: "Read the catalog from this JSON file (the format of corpora/catalog.json) instead of the built-in one.")
+    var catalog: String?
+
     @Option(help: "Directory to write into.")
     var output: String = "corpora"
 
@@ -34,7 +37,7 @@ struct CorpusGet: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            let catalog = CorpusCatalog.builtIn
+            let catalog = try self.catalog.map { try CorpusCatalog.load(from: URL(fileURLWithPath: $0)) } ?? CorpusCatalog.builtIn
             if list {
                 for entry in catalog.corpora {
                     writeStandardOutput("\(entry.name.rightPadded(to: 18)) \(CorpusInspect.grouped(entry.size).leftPadded(to: 12)) bytes  \(entry.licence)")

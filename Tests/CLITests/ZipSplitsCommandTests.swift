@@ -2,6 +2,7 @@ import CharRNN
 import Foundation
 import Testing
 import TestSupport
+import TextCorpus
 @testable import CharRNNCLI
 
 /// `corpus inspect` / `train` / `eval` on zip archives and with explicit split files, through the built binary.
@@ -136,6 +137,45 @@ import TestSupport
                                    "--max-steps", "9", "--eval-every", "3", "--checkpoint-every", "3", "--threads", "1",
                                    "--out", out, "--quiet", "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    @Test func getUnpacksAZipFromAMirror() throws {
+        let root = try Self.corpusFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let mirror = root.appendingPathComponent("mirror"), output = root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: mirror, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("data.zip"), to: mirror.appendingPathComponent("wt.zip"))
+        let (size, sha256) = try CorpusFetcher.digest(of: mirror.appendingPathComponent("wt.zip"))
+        let catalog = """
+        {"format": "charrnn-corpus-catalog", "version": 1, "corpora": [{"name": "tiny-wiki",
+         "description": "test archive", "url": "http://invalid.example/wt.zip", "file": "wt.zip",
+         "mirror_file": "wt.zip", "licence": "test", "sha256": "\(sha256)", "size": \(size), "archive": "zip"}]}
+        """
+        let catalogURL = root.appendingPathComponent("catalog.json")
+        try Data(catalog.utf8).write(to: catalogURL)
+        let arguments = ["corpus", "get", "tiny-wiki", "--catalog", catalogURL.path, "--mirror", mirror.path,
+                         "--output", output.path]
+
+        let kept = try CLI.run(arguments)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.stdout.contains("charrnn reads it directly"))
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("wikitext").path))
+
+        let unpacked = try CLI.run(arguments + ["--unpack"])
+        #expect(unpacked.status == 0, "\(unpacked.stderr)")
+        let train = output.appendingPathComponent("wikitext/wiki.train.raw")
+        #expect(try Data(contentsOf: train) == Data(Self.trainText.utf8))
+        #expect(try Data(contentsOf: output.appendingPathComponent("wikitext/wiki.test.raw")) == Data(Self.testText.utf8))
+        #expect(unpacked.stdout.contains("\(train.path): unpacked, \(CorpusInspect.grouped(Self.trainText.utf8.count)) bytes"))
+        // Intact members are kept; no temporary file is left behind.
+        let again = try CLI.run(arguments + ["--unpack"])
+        #expect(again.stdout.contains("\(train.path): already unpacked"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent("wikitext").path).sorted()
+                == ["wiki.test.raw", "wiki.train.raw"])
+
+        let badCatalog = try CLI.run(["corpus", "get", "x", "--catalog", root.appendingPathComponent("valid.txt").path])
+        #expect(badCatalog.status == 1)
+        #expect(badCatalog.stderr.contains("not a charrnn corpus catalog"))
     }
 
     @Test func configurationsWithoutSplitFilesStillDecode() throws {
