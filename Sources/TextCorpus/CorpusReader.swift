@@ -158,7 +158,8 @@ public struct CorpusReader: Sendable {
         var total = 0
         for source in sources {
             guard case .zipMember(_, let member) = source else { continue }
-            total += Int(min(member.uncompressedSize, 8 * member.compressedSize, UInt64(Int.max / 16)))
+            let bound = 8 * min(member.compressedSize, UInt64(Int.max / 16))
+            total += Int(min(member.uncompressedSize, bound))
         }
         for case .file(let path) in sources {
             guard let handle = FileHandle(forReadingAtPath: path) else { continue }

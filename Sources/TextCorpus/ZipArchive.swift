@@ -236,6 +236,8 @@ final class ZipFile {
 
     /// Up to `buffer.count` bytes at `offset` (fewer only at the end of the file).
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        // Offsets come from the archive: one past the end reads nothing (and never overflows off_t).
+        guard offset < size else { return 0 }
         var done = 0
         while done < buffer.count {
             let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))

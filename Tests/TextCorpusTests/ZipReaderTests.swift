@@ -299,3 +299,39 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("escape.txt").path))
     }
 }
+
+/// Damaged archives: any byte of a small archive changed must give a result or one `CorpusError`, never a
+/// crash (offsets and sizes in the archive are untrusted input).
+@Suite struct ZipCorruptionTests {
+    @Test func everyChangedByteFailsCleanlyOrReads() throws {
+        var zip64 = ZipReaderTests.deflated("z.txt", "zip64 member\n")
+        zip64.zip64 = true
+        var described = ZipReaderTests.stored("d.txt", "descriptor\n")
+        described.dataDescriptor = true
+        let archive = ZipFixture.archive([ZipReaderTests.deflated("a.txt", "alpha beta gamma\n"), described, zip64],
+                                         zip64End: true)
+        let (root, path) = try ZipReaderTests.write(archive)
+        defer { try? FileManager.default.removeItem(at: root) }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var failures = 0, reads = 0
+        for position in 4..<archive.count {
+            for _ in 0..<3 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                var damaged = archive
+                // All ones and zeros reach the zip64 markers and the "huge size/offset" paths.
+                let choices: [UInt8] = [0xFF, 0x00, UInt8(truncatingIfNeeded: state >> 33)]
+                damaged[position] = choices[Int(state >> 61) % 3]
+                try Data(damaged).write(to: URL(fileURLWithPath: path))
+                do {
+                    let reader = try CorpusReader(paths: [path])
+                    _ = reader.estimatedDecodedBytes()
+                    try reader.read { _, _ in }
+                    reads += 1
+                } catch is CorpusError {
+                    failures += 1
+                }
+            }
+        }
+        #expect(failures > 0 && reads > 0)
+    }
+}
