@@ -120,12 +120,12 @@ struct EvalCommand: ParsableCommand {
         if paths.isEmpty {
             guard let recorded else {
                 let why = split == .all ? "" : " (the checkpoint was not trained with \(flag), so there is no recorded \(split.rawValue) file)"
-                throw ValidationError("give a corpus PATH to score\(why)")
+                throw CorpusError.invalidOption(name: "PATH", reason: "give a corpus PATH to score\(why)")
             }
             return (recorded, .all)
         }
         if let recorded {
-            throw ValidationError("--split \(split.rawValue): the checkpoint's \(split.rawValue) split is the file \(recorded.joined(separator: " ")) (trained with \(flag)), not a fraction of PATH; score that file with --split all (the default), or omit PATH to score it")
+            throw CorpusError.invalidOption(name: "--split \(split.rawValue)", reason: "the checkpoint's \(split.rawValue) split is the file \(recorded.joined(separator: " ")) (trained with \(flag)), not a fraction of PATH; score that file with --split all (the default), or omit PATH to score it")
         }
         return (paths, split)
     }
@@ -155,7 +155,8 @@ struct EvalCommand: ParsableCommand {
         if split == .all, paths == self.paths, let order {
             CLIErrors.printWarning("--split all: the \(order)-gram baseline is fitted on the training split, which is part of the scored text")
         }
-        let source = "\(paths.joined(separator: " ")) (\(split.rawValue) split, \(range.count) units)"
+        let part = paths == self.paths ? "\(split.rawValue) split" : "\((self.split ?? .test).rawValue) file"
+        let source = "\(paths.joined(separator: " ")) (\(part), \(range.count) units)"
         let comparison = try LongRangeComparison(
             model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: ngramTraining.suffix(ngramMaxTrain),
             task: task, ngramOrder: order, bptt: bptt, source: source)

@@ -125,11 +125,16 @@ import TextCorpus
 
         // A PATH with --split test cannot mean a fraction the run never applied.
         let refused = try CLI.run(["eval", out, testMember, "--split", "test"])
-        #expect(refused.status == 64)
-        #expect(refused.stderr.contains("the checkpoint's test split is the file \(testMember)"))
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasPrefix("charrnn: error: --split test: the checkpoint's test split is the file \(testMember)"))
+        #expect(refused.stderr.split(separator: "\n").count == 1)
         let nothing = try CLI.run(["eval", out])
-        #expect(nothing.status == 64)
-        #expect(nothing.stderr.contains("give a corpus PATH"))
+        #expect(nothing.status == 1)
+        #expect(nothing.stderr.hasPrefix("charrnn: error: PATH: give a corpus PATH to score"))
+        // --long-range defaults to the test split: the recorded file, the n-gram fitted on the training file.
+        let longRange = try CLI.run(["eval", out, "--long-range", "--ngram-order", "3"])
+        #expect(longRange.status == 0, "\(longRange.stderr)")
+        #expect(longRange.stdout.hasPrefix("long-range delimiters on \(testMember) (test file, \(Self.testText.count) units)"))
 
         // Resuming reloads the same corpus from the same files.
         let resumed = try CLI.run(["train", "\(zip):wikitext/wiki.train.raw", "--valid-file", valid, "--test-file", testMember,
