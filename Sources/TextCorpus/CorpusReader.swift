@@ -158,8 +158,8 @@ public struct CorpusReader: Sendable {
         var total = 0
         for source in sources {
             guard case .zipMember(_, let member) = source else { continue }
-            let bound = 8 * min(member.compressedSize, UInt64(Int.max / 16))
-            total += Int(min(member.uncompressedSize, bound))
+            // compressedSize is at most the archive's size (checked when the directory is read).
+            total += Int(min(member.uncompressedSize, 8 * member.compressedSize))
         }
         for case .file(let path) in sources {
             guard let handle = FileHandle(forReadingAtPath: path) else { continue }

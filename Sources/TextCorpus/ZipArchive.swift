@@ -172,6 +172,9 @@ public struct ZipArchive: Sendable {
                 }
                 extra = body + length
             }
+            guard compressed <= size, offset < size else {
+                throw file.corrupt("member \(name): its data (offset \(offset), \(compressed) bytes) lies beyond the end of the file at \(size) bytes")
+            }
             guard startDisk == 0 else {
                 throw CorpusError.unsupportedZip(path: file.path, reason: "member \(name) starts on disk \(startDisk) (multi-disk archive)")
             }

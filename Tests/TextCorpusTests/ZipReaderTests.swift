@@ -335,3 +335,24 @@ import TestSupport
         #expect(failures > 0 && reads > 0)
     }
 }
+
+extension ZipCorruptionTests {
+    @Test func hugeDeclaredSizesAreRefusedBeforeAnyReservation() throws {
+        var liar = ZipReaderTests.stored("a.txt", "small\n")
+        liar.zip64 = true
+        let archive = ZipFixture.archive([liar, ZipReaderTests.stored("b.txt", "bee\n")])
+        // The central entry's zip64 extra holds uncompressed, compressed, offset (8 bytes each) at its end,
+        // just before the second entry's header: set the compressed size to 2^62.
+        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
+        let found = (0..<(archive.count - 4)).last { (k: Int) -> Bool in Array(archive[k..<(k + 4)]) == signature }
+        let second = try #require(found)
+        var damaged = archive
+        let compressedField = second - 16
+        for k in 0..<8 { damaged[compressedField + k] = k == 7 ? 0x40 : 0 }
+        let (root, path) = try ZipReaderTests.write(damaged)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let error = ZipReaderTests.corpusError { _ = try CorpusReader(paths: [path]) }
+        guard case .corruptZip(_, let reason)? = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(reason.contains("a.txt") && reason.contains("beyond the end"))
+    }
+}
