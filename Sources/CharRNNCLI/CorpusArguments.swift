@@ -28,16 +28,31 @@ struct TokenizerArguments: ParsableArguments {
 }
 
 /// Corpus reading and splitting options shared by commands that load a corpus.
+///
+/// The split is either cut by fractions (the validation split after the training split, the test split at the
+/// end) or given as files: with `--valid-file` / `--test-file` the positional paths are the training split and
+/// the matching fraction is not applied (giving both for one split is a usage error).
 struct CorpusLoadArguments: ParsableArguments {
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD (and report the count) instead of failing.")
     var replaceInvalid = false
 
     @Option(name: [.customLong("val-fraction"), .customLong("validation-fraction")],
-            help: "Fraction of units for the validation split (taken after the training split; default 0.05).")
+            help: "Fraction of units for the validation split (taken after the training split; default 0.05, 0 with --valid-file).")
     var validationFractionOption: Double?
 
-    @Option(name: .customLong("test-fraction"), help: "Fraction of units for the test split (the end of the corpus; default 0.05).")
+    @Option(name: .customLong("test-fraction"),
+            help: "Fraction of units for the test split (the end of the corpus; default 0.05, 0 with --test-file).")
     var testFractionOption: Double?
+
+    @Option(name: .customLong("valid-file"),
+            help: ArgumentHelp("The validation split as published (repeatable; a file, directory, zip or ARCHIVE:MEMBER); the positional paths are then the training split.",
+                               valueName: "path"))
+    var validationFiles: [String] = []
+
+    @Option(name: .customLong("test-file"),
+            help: ArgumentHelp("The test split as published (repeatable; a file, directory, zip or ARCHIVE:MEMBER).",
+                               valueName: "path"))
+    var testFiles: [String] = []
 
     @Option(help: "Largest vocabulary size, <unk> included (most frequent units in the training split).")
     var maxVocab: Int?
@@ -45,20 +60,30 @@ struct CorpusLoadArguments: ParsableArguments {
     @Option(name: .customLong("min-count"), help: "Units seen fewer times than this in the training split become <unk> (default 1).")
     var minCountOption: Int?
 
-    var validationFraction: Double { validationFractionOption ?? 0.05 }
-    var testFraction: Double { testFractionOption ?? 0.05 }
     var minCount: Int { minCountOption ?? 1 }
+
+    /// The validation fraction applied: 0 when the validation split is given as files.
+    var validationFraction: Double { validationFiles.isEmpty ? (validationFractionOption ?? 0.05) : 0 }
+    /// The test fraction applied: 0 when the test split is given as files.
+    var testFraction: Double { testFiles.isEmpty ? (testFractionOption ?? 0.05) : 0 }
 
     func validate() throws {
         if let maxVocab, maxVocab < 2 { throw ValidationError("--max-vocab must be at least 2, got \(maxVocab)") }
         if minCount < 1 { throw ValidationError("--min-count must be at least 1, got \(minCount)") }
+        if validationFractionOption != nil && !validationFiles.isEmpty {
+            throw ValidationError("--val-fraction and --valid-file both set the validation split: give one of them")
+        }
+        if testFractionOption != nil && !testFiles.isEmpty {
+            throw ValidationError("--test-fraction and --test-file both set the test split: give one of them")
+        }
     }
 
     var readerOptions: CorpusReader.Options { CorpusReader.Options(replaceInvalid: replaceInvalid) }
 
-    /// Loads `paths` with these options.
+    /// Loads `paths` (and the split files) with these options.
     func load(_ paths: [String], tokenizer: TokenizerOptions) throws -> TokenCorpus {
         try TokenCorpus.load(paths: paths, tokenizer: tokenizer, validationFraction: validationFraction,
-                             testFraction: testFraction, maxVocab: maxVocab, minCount: minCount, reader: readerOptions)
+                             testFraction: testFraction, validationFiles: validationFiles, testFiles: testFiles,
+                             maxVocab: maxVocab, minCount: minCount, reader: readerOptions)
     }
 }

@@ -7,7 +7,7 @@ struct CorpusGet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Fetch a well-known corpus (download, or copy from a mirror) and verify its SHA-256.",
-        discussion: "Without --mirror, $\(CorpusFetcher.mirrorVariable) names the default mirror directory; with neither, the file is downloaded with curl. The file is written under a temporary name and renamed into place only after its size and SHA-256 match the catalog."
+        discussion: "Without --mirror, $\(CorpusFetcher.mirrorVariable) names the default mirror directory; with neither, the file is downloaded with curl. The file is written under a temporary name and renamed into place only after its size and SHA-256 match the catalog. Zip archives are kept as they are (charrnn reads them directly: PATH.zip or PATH.zip:MEMBER); --unpack also writes their members as plain files into the output directory, each renamed into place only after its CRC-32 checks out."
     )
 
     @Argument(help: "Corpus name (see --list).")
@@ -16,11 +16,17 @@ struct CorpusGet: ParsableCommand {
     @Option(help: "Copy from this directory instead of downloading.")
     var mirror: String?
 
+    @Option(help: "Read the catalog from this JSON file (the format of corpora/catalog.json) instead of the built-in one.")
+    var catalog: String?
+
     @Option(help: "Directory to write into.")
     var output: String = "corpora"
 
     @Flag(help: "Fetch again even when a verified copy exists.")
     var force = false
+
+    @Flag(help: "Also write the members of a zip archive as plain files (kept when already present and intact).")
+    var unpack = false
 
     @Flag(help: "List the catalog and exit.")
     var list = false
@@ -31,7 +37,7 @@ struct CorpusGet: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            let catalog = CorpusCatalog.builtIn
+            let catalog = try self.catalog.map { try CorpusCatalog.load(from: URL(fileURLWithPath: $0)) } ?? CorpusCatalog.builtIn
             if list {
                 for entry in catalog.corpora {
                     writeStandardOutput("\(entry.name.rightPadded(to: 18)) \(CorpusInspect.grouped(entry.size).leftPadded(to: 12)) bytes  \(entry.licence)")
@@ -47,8 +53,18 @@ struct CorpusGet: ParsableCommand {
             }
             let verb = result.fetched ? "fetched from \(result.source)" : "already present"
             writeStandardOutput("\(result.url.path): \(verb), sha256 \(result.sha256)")
-            if entry.archive == "zip" {
-                writeStandardOutput("\(result.url.path): a zip archive; unpack it (unzip) before use")
+            guard entry.archive == "zip" else {
+                if unpack { CLIErrors.printWarning("\(entry.name): not an archive; nothing to unpack") }
+                return
+            }
+            guard unpack else {
+                writeStandardOutput("\(result.url.path): a zip archive; charrnn reads it directly (or use --unpack for plain files)")
+                return
+            }
+            let members = try ZipArchive(path: result.url.path).unpack(into: URL(fileURLWithPath: output), force: force)
+            for member in members {
+                let verb = member.written ? "unpacked" : "already unpacked"
+                writeStandardOutput("\(member.url.path): \(verb), \(CorpusInspect.grouped(member.size)) bytes")
             }
         }
     }

@@ -7,10 +7,10 @@ struct CorpusInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Report bytes, units, vocabulary, most frequent units, invalid bytes and split sizes.",
-        discussion: "PATH is a plain UTF-8 or gzip file (told apart by magic bytes), a directory (read recursively) or - for standard input."
+        discussion: "PATH is a plain UTF-8 or gzip file, a zip archive (its members that look like text, in archive order), ARCHIVE:MEMBER for one member (a file of that exact name wins), a directory (read recursively; zip archives inside it are skipped) or - for standard input. Formats are told apart by magic bytes, not names. With --valid-file/--test-file the splits are those files."
     )
 
-    @Argument(help: "Files, directories or - (standard input).")
+    @Argument(help: "Files, directories, zip archives, ARCHIVE:MEMBER or - (standard input).")
     var paths: [String]
 
     @OptionGroup var tokenizer: TokenizerArguments
@@ -41,6 +41,7 @@ struct CorpusInspect: ParsableCommand {
         var sources: [String]
         var files: Int
         var gzipFiles: Int
+        var zipMembers: Int
         var bytes: Int64
         var storedBytes: Int64
         var units: Int
@@ -60,8 +61,8 @@ struct CorpusInspect: ParsableCommand {
             let corpus = try load.load(paths, tokenizer: tokenizer.options)
             let stats = corpus.statistics
             let report = Report(
-                sources: try CorpusReader(paths: paths).sources.map(\.description),
-                files: stats.reading.files, gzipFiles: stats.reading.gzipFiles, bytes: stats.reading.bytes,
+                sources: try CorpusReader(paths: paths + load.validationFiles + load.testFiles).sources.map(\.description),
+                files: stats.reading.files, gzipFiles: stats.reading.gzipFiles, zipMembers: stats.reading.zipMembers, bytes: stats.reading.bytes,
                 storedBytes: stats.reading.storedBytes, units: stats.units, distinctUnits: stats.distinctUnits,
                 vocabularySize: corpus.vocabulary.count, unknownUnits: stats.unknownUnits,
                 invalidBytes: stats.reading.invalidBytes, replacements: stats.reading.replacements,
@@ -95,7 +96,7 @@ struct CorpusInspect: ParsableCommand {
         let options = r.tokenizer
         var lines: [String] = []
         let sourceText = r.sources.count == 1 ? r.sources[0] : "\(r.sources.count) inputs"
-        lines.append("sources       \(sourceText) (\(r.files) file\(r.files == 1 ? "" : "s"), \(r.gzipFiles) gzip)")
+        lines.append("sources       \(sourceText) (\(r.files) file\(r.files == 1 ? "" : "s"), \(r.gzipFiles) gzip\(r.zipMembers > 0 ? ", \(r.zipMembers) zip member\(r.zipMembers == 1 ? "" : "s")" : ""))")
         lines.append("bytes         \(grouped(r.bytes)) decoded, \(grouped(r.storedBytes)) stored")
         lines.append("units         \(grouped(r.units)) \(options.unit.rawValue)s (normalization \(options.normalization.rawValue)\(options.caseFold ? ", case-folded" : ""))")
         lines.append("distinct      \(grouped(r.distinctUnits)) units in the whole corpus")

@@ -24,12 +24,18 @@ struct EvalCommand: ParsableCommand {
         fractions. The n-gram baseline (--ngram-order, 0 for none) is fitted on the training split of the same \
         corpus; with --split all it has seen most of the scored text, so its scores are optimistic. --save RUN_DIR \
         writes RUN_DIR/long-range.json for `charrnn report`.
+
+        When the checkpoint was trained with --valid-file/--test-file, its validation/test split is that file, \
+        not a fraction of PATH: --split test (or validation) with no PATH scores the recorded file (the paths as \
+        given at training time, relative to the directory training ran in); with a PATH, give --split all (the \
+        default) to score it whole.
         """)
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case all, test, validation }
 
     @Argument(help: "Checkpoint directory (or run directory, meaning its latest/).") var checkpoint: String
-    @Argument(help: "Corpus files, directories or -.") var paths: [String]
+    @Argument(help: "Corpus files, directories, zip archives, ARCHIVE:MEMBER or -; none with --split test/validation scores the checkpoint's recorded split file.")
+    var paths: [String] = []
     @Option(help: "Which part of the corpus: all, or the test/validation split by the checkpoint's fractions (default: all; test with --long-range).")
     var split: Split?
     @Option(help: "Parallel streams.") var batch: Int = 1
@@ -67,7 +73,8 @@ struct EvalCommand: ParsableCommand {
             let loaded = try Checkpoint.load(from: checkpoint)
             loaded.model.threads = threads
             if longRange { return try runLongRange(loaded) }
-            let split = self.split ?? .all
+            let scored = try scoredText(loaded.configuration, split: self.split ?? .all)
+            let (paths, split) = (scored.paths, scored.split)
             let training = loaded.configuration.training
             let corpus = try TokenCorpus.encode(
                 paths: paths, vocabulary: loaded.vocabulary,
@@ -92,20 +99,61 @@ struct EvalCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(result), as: UTF8.self))
             } else {
-                print("split \(split.rawValue): \(result.units) units scored, \(result.unknownUnits) unknown")
+                let scope = scored.recorded.map { "\($0.rawValue) file \(paths.joined(separator: " "))" } ?? "split \(split.rawValue)"
+                print("\(scope): \(result.units) units scored, \(result.unknownUnits) unknown")
                 print(String(format: "%.4f nats/unit  %.4f bits/unit  perplexity %.3f",
                              result.natsPerUnit, result.bitsPerUnit, result.perplexity))
             }
         }
     }
 
+    /// What `eval` scores: `paths`, and the `split` of them to take; `recorded` names the split when the
+    /// paths are the checkpoint's recorded split files (then scored whole, `split` = all).
+    struct ScoredText {
+        var paths: [String]
+        var split: Split
+        var recorded: Split?
+    }
+
+    /// The text to score. With no PATH and `--split test`/`validation`, the checkpoint's recorded split files,
+    /// whole. A PATH with `--split test`/`validation` is cut by the checkpoint's fractions, which is refused
+    /// when that split was trained from files (its fraction was not applied, so no part of PATH is that split).
+    func scoredText(_ configuration: RunConfiguration, split: Split) throws -> ScoredText {
+        let recorded: [String]? = switch split {
+        case .all: nil
+        case .test: configuration.corpus.testFiles
+        case .validation: configuration.corpus.validationFiles
+        }
+        let flag = split == .test ? "--test-file" : "--valid-file"
+        if paths.isEmpty {
+            guard let recorded else {
+                let why = split == .all ? "" : " (the checkpoint was not trained with \(flag), so there is no recorded \(split.rawValue) file)"
+                throw CorpusError.invalidOption(name: "PATH", reason: "give a corpus PATH to score\(why)")
+            }
+            return ScoredText(paths: recorded, split: .all, recorded: split)
+        }
+        if let recorded {
+            throw CorpusError.invalidOption(name: "--split \(split.rawValue)", reason: "the checkpoint's \(split.rawValue) split is the file \(recorded.joined(separator: " ")) (trained with \(flag)), not a fraction of PATH; score that file with --split all (the default), or omit PATH to score it")
+        }
+        return ScoredText(paths: paths, split: split, recorded: nil)
+    }
+
     /// `--long-range`: model and n-gram scores on the chosen split (test by default).
     func runLongRange(_ loaded: Checkpoint) throws {
-        let split = self.split ?? .test
+        let scored = try scoredText(loaded.configuration, split: self.split ?? .test)
+        let (paths, split) = (scored.paths, scored.split)
         let training = loaded.configuration.training
+        let reader = CorpusReader.Options(replaceInvalid: replaceInvalid)
         let corpus = try TokenCorpus.encode(
-            paths: paths, vocabulary: loaded.vocabulary, validationFraction: training.validationFraction,
-            testFraction: training.testFraction, reader: CorpusReader.Options(replaceInvalid: replaceInvalid))
+            paths: paths, vocabulary: loaded.vocabulary,
+            validationFraction: scored.recorded == nil ? training.validationFraction : 0,
+            testFraction: scored.recorded == nil ? training.testFraction : 0, reader: reader)
+        // A recorded split file is scored whole; the n-gram baseline is then fitted on the recorded training
+        // paths, cut as in training.
+        let ngramTraining = scored.recorded == nil ? corpus.train
+            : try TokenCorpus.encode(paths: loaded.configuration.corpus.paths, vocabulary: loaded.vocabulary,
+                                     validationFraction: training.validationFraction,
+                                     testFraction: training.testFraction, reader: reader).train
         let range = switch split {
         case .all: 0..<corpus.ids.count
         case .test: corpus.splits.test
@@ -115,12 +163,13 @@ struct EvalCommand: ParsableCommand {
             throw DiagnosticsError.emptySplit("--split \(split.rawValue): the \(split.rawValue) split of \(paths.joined(separator: " ")) has \(range.count) unit(s) (the checkpoint's fractions: validation \(training.validationFraction), test \(training.testFraction)); use a longer text or --split all")
         }
         let order = ngramOrder > 0 ? ngramOrder : nil
-        if split == .all, let order {
+        if split == .all, scored.recorded == nil, let order {
             CLIErrors.printWarning("--split all: the \(order)-gram baseline is fitted on the training split, which is part of the scored text")
         }
-        let source = "\(paths.joined(separator: " ")) (\(split.rawValue) split, \(range.count) units)"
+        let part = scored.recorded.map { "\($0.rawValue) file" } ?? "\(split.rawValue) split"
+        let source = "\(paths.joined(separator: " ")) (\(part), \(range.count) units)"
         let comparison = try LongRangeComparison(
-            model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: corpus.train.suffix(ngramMaxTrain),
+            model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: ngramTraining.suffix(ngramMaxTrain),
             task: task, ngramOrder: order, bptt: bptt, source: source)
         if let save {
             let directory = URL(fileURLWithPath: save)

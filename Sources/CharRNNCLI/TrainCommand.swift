@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
         SIGTERM); a second signal quits at once. The run continues with: charrnn train --resume --out OUT.
         """)
 
-    @Argument(help: "Corpus files, directories or - for standard input (plain UTF-8 or gzip); with --resume or --config, default: the run's own.")
+    @Argument(help: "Corpus files, directories, zip archives (or ARCHIVE:MEMBER) or - for standard input (plain UTF-8, gzip or zip); with --resume or --config, default: the run's own.")
     var paths: [String] = []
 
     // Model
@@ -169,6 +169,9 @@ struct TrainCommand: ParsableCommand {
         try training.clipping.validate()
         if let value = corpusOptions.validationFractionOption { training.validationFraction = value }
         if let value = corpusOptions.testFractionOption { training.testFraction = value }
+        // A split given as files (on the command line, or by the base run) is not cut by a fraction.
+        if !splitFiles(over: base).validation.isEmpty { training.validationFraction = 0 }
+        if !splitFiles(over: base).test.isEmpty { training.testFraction = 0 }
         if let evalEvery { training.evalEvery = evalEvery }
         if let valBatch { training.validationBatchSize = valBatch }
         if let checkpointEvery {
@@ -196,6 +199,16 @@ struct TrainCommand: ParsableCommand {
         if let encoderInit { model.initialization.encoderDecoder = encoderInit }
         if let problem = model.validationError { throw ValidationError(problem) }
         return (model, training, tokenizer.options(over: base?.tokenizer ?? TokenizerOptions()))
+    }
+
+    /// The split files: those given on the command line, else the base run's (unless a fraction for
+    /// that split is given, which replaces them).
+    func splitFiles(over base: RunConfiguration?) -> (validation: [String], test: [String]) {
+        let validation = !corpusOptions.validationFiles.isEmpty ? corpusOptions.validationFiles
+            : corpusOptions.validationFractionOption != nil ? [] : base?.corpus.validationFiles ?? []
+        let test = !corpusOptions.testFiles.isEmpty ? corpusOptions.testFiles
+            : corpusOptions.testFractionOption != nil ? [] : base?.corpus.testFiles ?? []
+        return (validation, test)
     }
 
     /// The configuration `--config PATH` names: a config.json file, or the one of a checkpoint or run directory.
@@ -229,14 +242,17 @@ struct TrainCommand: ParsableCommand {
             let (model, training, tokenizerOptions) = try settings(over: base)
             let corpusPaths = paths.isEmpty ? base?.corpus.paths ?? [] : paths
             let reader = corpusOptions.readerOptions
+            let files = splitFiles(over: base)
             let corpus: TokenCorpus
             if let vocabulary = try fixedVocabulary(source: source, base: base, run: runDirectory) {
                 corpus = try TokenCorpus.encode(paths: corpusPaths, vocabulary: vocabulary,
                                                 validationFraction: training.validationFraction,
-                                                testFraction: training.testFraction, reader: reader)
+                                                testFraction: training.testFraction, validationFiles: files.validation,
+                                                testFiles: files.test, reader: reader)
             } else {
                 corpus = try TokenCorpus.load(paths: corpusPaths, tokenizer: tokenizerOptions,
                                               validationFraction: training.validationFraction, testFraction: training.testFraction,
+                                              validationFiles: files.validation, testFiles: files.test,
                                               maxVocab: training.maxVocab, minCount: training.minCount, reader: reader)
             }
             let start: TrainingStart = if resume { .resume } else if let source, let initFrom {

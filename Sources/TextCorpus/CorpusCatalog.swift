@@ -42,6 +42,25 @@ public struct CorpusCatalog: Codable, Sendable, Equatable {
         return entry
     }
 
+    /// Reads a catalog in the format of `corpora/catalog.json` (for private mirrors or extra corpora).
+    /// Throws `missingPath`, or `unreadable` naming the file when it is not such a catalog.
+    public static func load(from url: URL) throws -> CorpusCatalog {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw CorpusError.missingPath(url.path) }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CorpusError.unreadable(path: url.path, reason: "cannot open")
+        }
+        let catalog: CorpusCatalog
+        do {
+            catalog = try JSONDecoder().decode(CorpusCatalog.self, from: data)
+        } catch {
+            throw CorpusError.unreadable(path: url.path, reason: "not a charrnn corpus catalog (invalid JSON or missing fields)")
+        }
+        guard catalog.format == builtIn.format else {
+            throw CorpusError.unreadable(path: url.path, reason: "not a charrnn corpus catalog (format '\(catalog.format)')")
+        }
+        return catalog
+    }
+
     /// The catalog compiled into the library.
     public static let builtIn: CorpusCatalog = {
         // The JSON below is a constant checked by tests; a decoding failure is a programming error.

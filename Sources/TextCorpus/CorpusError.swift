@@ -27,6 +27,21 @@ public enum CorpusError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidOption(name: String, reason: String)
     /// ICU reported a failure (missing data, allocation failure).
     case icu(operation: String, status: Int32, name: String)
+    /// A zip archive is truncated or malformed, or a member's data is (bad CRC-32, wrong size, bad deflate data).
+    case corruptZip(path: String, reason: String)
+    /// A zip archive uses a feature not read here (multi-disk archives).
+    case unsupportedZip(path: String, reason: String)
+    /// A zip member cannot be read: encryption or a compression method other than stored and deflated.
+    /// `name` is `archive:member`.
+    case unsupportedZipMember(name: String, reason: String)
+    /// `archive:member` names no file member of the archive; `available` lists the file members.
+    case missingZipMember(archive: String, member: String, available: [String])
+    /// `path:member` was given but `path` is not a zip archive.
+    case notZipArchive(path: String, member: String)
+    /// A zip archive holds no member that looks like text (directories are not considered).
+    case noTextMembers(archive: String)
+    /// `corpus get --unpack`: a member's name would be written outside the output directory.
+    case unsafeZipMemberName(archive: String, member: String)
     /// `corpus get`: no catalog entry has this name.
     case unknownCatalogEntry(name: String, known: [String])
     /// `corpus get`: the file's SHA-256 is not the catalog's.
@@ -63,6 +78,23 @@ public enum CorpusError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(name): \(reason)"
         case .icu(let operation, let status, let name):
             return "ICU \(operation) failed: \(name) (\(status))"
+        case .corruptZip(let path, let reason):
+            return "\(path): corrupt zip archive: \(reason)"
+        case .unsupportedZip(let path, let reason):
+            return "\(path): unsupported zip archive: \(reason)"
+        case .unsupportedZipMember(let name, let reason):
+            return "\(name): cannot read this zip member: \(reason)"
+        case .missingZipMember(let archive, let member, let available):
+            let shown = available.prefix(5).joined(separator: ", ")
+            let more = available.count > 5 ? ", … (\(available.count) in all)" : ""
+            let list = available.isEmpty ? "the archive has no file members" : "members: \(shown)\(more)"
+            return "\(archive):\(member): no member named '\(member)' in \(archive) (\(list))"
+        case .notZipArchive(let path, let member):
+            return "\(path):\(member): no such file, and \(path) is not a zip archive to take member '\(member)' from"
+        case .noTextMembers(let archive):
+            return "\(archive): zip archive contains no text members"
+        case .unsafeZipMemberName(let archive, let member):
+            return "\(archive): member name '\(member)' is absolute or contains '..'; not unpacked"
         case .unknownCatalogEntry(let name, let known):
             return "\(name): not in the corpus catalog (known: \(known.joined(separator: ", ")))"
         case .checksumMismatch(let path, let expected, let actual):

@@ -4,20 +4,26 @@ import Foundation
 /// Reads a corpus as a stream of well-formed UTF-8 chunks.
 ///
 /// Inputs are files, directories (searched recursively in sorted path order; hidden entries skipped; only
-/// files that look like gzip or UTF-8 text are taken) and `-` for standard input. Gzip is recognized by its
-/// magic bytes 1F 8B, never by the file name, and concatenated multi-member gzip files are read to the end
-/// (zlib's gzread). Decompressed text is delivered in chunks of about `chunkSize` bytes; a chunk never ends
+/// files that look like gzip or UTF-8 text are taken), zip archives, `ARCHIVE:MEMBER` for one member of a
+/// zip archive (when no file has that exact name), and `-` for standard input. Gzip is recognized by its
+/// magic bytes 1F 8B and zip by `PK\x03\x04`, never by the file name; concatenated multi-member gzip files
+/// are read to the end (zlib's gzread). A zip archive given as a path stands for its members that look like
+/// text, in archive order (directories and empty members skipped); zip archives inside a directory are not
+/// opened. Decompressed text is delivered in chunks of about `chunkSize` bytes; a chunk never ends
 /// inside a multi-byte character. Memory use is a few chunk buffers, whatever the corpus size.
 public struct CorpusReader: Sendable {
     /// One input.
     public enum Source: Sendable, Equatable, CustomStringConvertible {
         case file(String)
         case standardInput
+        /// One member of the zip archive at path `archive`.
+        case zipMember(archive: String, member: ZipArchive.Member)
 
         public var description: String {
             switch self {
             case .file(let path): return path
             case .standardInput: return "<stdin>"
+            case .zipMember(let archive, let member): return "\(archive):\(member.name)"
             }
         }
     }
@@ -39,7 +45,7 @@ public struct CorpusReader: Sendable {
     public struct Statistics: Sendable, Equatable, Codable {
         /// Decompressed bytes read (before any replacement).
         public var bytes: Int64 = 0
-        /// Compressed bytes of gzip inputs plus the bytes of plain inputs, as stored.
+        /// Compressed bytes of gzip inputs and zip members plus the bytes of plain inputs, as stored.
         public var storedBytes: Int64 = 0
         /// Ill-formed bytes replaced by U+FFFD.
         public var invalidBytes: Int64 = 0
@@ -49,8 +55,21 @@ public struct CorpusReader: Sendable {
         public var files: Int = 0
         /// Inputs that were gzip.
         public var gzipFiles: Int = 0
+        /// Inputs that were zip members.
+        public var zipMembers: Int = 0
 
         public init() {}
+
+        /// Adds the counts of `other` (a reading of further inputs).
+        public mutating func add(_ other: Statistics) {
+            bytes += other.bytes
+            storedBytes += other.storedBytes
+            invalidBytes += other.invalidBytes
+            replacements += other.replacements
+            files += other.files
+            gzipFiles += other.gzipFiles
+            zipMembers += other.zipMembers
+        }
     }
 
     /// The inputs in reading order (directories expanded).
@@ -60,7 +79,8 @@ public struct CorpusReader: Sendable {
     /// Bytes examined to tell text from binary data.
     static let sniffLength = 4096
 
-    /// Resolves `paths` into sources. Throws `missingPath`, `unreadable` or `noTextFiles`.
+    /// Resolves `paths` into sources. Throws `missingPath`, `unreadable`, `noTextFiles`, and for zip inputs
+    /// `corruptZip`, `missingZipMember`, `notZipArchive`, `noTextMembers` or `unsupportedZipMember`.
     public init(paths: [String], options: Options = Options()) throws {
         self.options = options
         var sources: [Source] = []
@@ -72,7 +92,15 @@ public struct CorpusReader: Sendable {
             }
             var isDirectory: ObjCBool = false
             guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw CorpusError.missingPath(path)
+                // Not a file: perhaps ARCHIVE:MEMBER.
+                guard let (archive, member) = Self.archiveAndMember(path) else { throw CorpusError.missingPath(path) }
+                guard fileManager.isReadableFile(atPath: archive) else {
+                    throw CorpusError.unreadable(path: archive, reason: "permission denied")
+                }
+                guard ZipArchive.isZip(path: archive) else { throw CorpusError.notZipArchive(path: archive, member: member) }
+                let entry = try ZipArchive(path: archive).member(named: member)
+                sources.append(.zipMember(archive: archive, member: entry))
+                continue
             }
             if isDirectory.boolValue {
                 let files = try Self.textFiles(inDirectory: path)
@@ -82,16 +110,57 @@ public struct CorpusReader: Sendable {
                 guard fileManager.isReadableFile(atPath: path) else {
                     throw CorpusError.unreadable(path: path, reason: "permission denied")
                 }
-                sources.append(.file(path))
+                if ZipArchive.isZip(path: path) {
+                    let members = try Self.textMembers(of: ZipArchive(path: path))
+                    if members.isEmpty { throw CorpusError.noTextMembers(archive: path) }
+                    sources.append(contentsOf: members.map { .zipMember(archive: path, member: $0) })
+                } else {
+                    sources.append(.file(path))
+                }
             }
         }
         self.sources = sources
     }
 
-    /// An estimate of the decoded size in bytes, for reserving memory: the size of plain files, and the
-    /// ISIZE trailer (decoded size mod 2³², of the last member only) of gzip files. 0 for standard input.
+    /// Splits `ARCHIVE:MEMBER` at the first colon whose left part is an existing regular file.
+    static func archiveAndMember(_ path: String) -> (archive: String, member: String)? {
+        var index = path.startIndex
+        while let colon = path[index...].firstIndex(of: ":") {
+            let archive = String(path[..<colon])
+            var isDirectory: ObjCBool = false
+            if !archive.isEmpty, FileManager.default.fileExists(atPath: archive, isDirectory: &isDirectory),
+               !isDirectory.boolValue {
+                return (archive, String(path[path.index(after: colon)...]))
+            }
+            index = path.index(after: colon)
+        }
+        return nil
+    }
+
+    /// The file members of `archive` whose first decompressed bytes look like UTF-8 text, in archive order.
+    /// Throws `unsupportedZipMember` for a member that cannot be read (encrypted, unknown method).
+    static func textMembers(of archive: ZipArchive) throws -> [ZipArchive.Member] {
+        var found: [ZipArchive.Member] = []
+        var head = [UInt8](repeating: 0, count: sniffLength)
+        for member in archive.members where !member.isDirectory && member.uncompressedSize > 0 {
+            let stream = try ZipMemberStream(archivePath: archive.path, member: member)
+            let got = try head.withUnsafeMutableBytes { try stream.read(into: $0) }
+            if looksLikeText(Array(head[0..<got]), cutByWindow: got == sniffLength) { found.append(member) }
+        }
+        return found
+    }
+
+    /// An estimate of the decoded size in bytes, for reserving memory: the size of plain files; for gzip
+    /// files the ISIZE trailer (decoded size mod 2³², of the last member only) and for zip members the
+    /// declared size, each at most 8 × the stored size (declared sizes are hints, never trusted for an
+    /// allocation). 0 for standard input.
     public func estimatedDecodedBytes() -> Int {
         var total = 0
+        for source in sources {
+            guard case .zipMember(_, let member) = source else { continue }
+            // compressedSize is at most the archive's size (checked when the directory is read).
+            total += Int(min(member.uncompressedSize, 8 * member.compressedSize))
+        }
         for case .file(let path) in sources {
             guard let handle = FileHandle(forReadingAtPath: path) else { continue }
             defer { try? handle.close() }
@@ -100,7 +169,8 @@ public struct CorpusReader: Sendable {
                 guard (try? handle.seek(toOffset: end - 4)) != nil, let trailer = try? handle.read(upToCount: 4),
                       trailer.count == 4 else { continue }
                 let bytes = [UInt8](trailer)
-                total += Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+                let declared = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+                total += min(declared, 8 * Int(end))
             } else {
                 total += Int(end)
             }
@@ -139,11 +209,17 @@ public struct CorpusReader: Sendable {
         guard let data = try? handle.read(upToCount: sniffLength), !data.isEmpty else { return false }
         let bytes = [UInt8](data)
         if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B { return true }
-        if bytes.contains(0) { return false }
+        return looksLikeText(bytes, cutByWindow: bytes.count == sniffLength)
+    }
+
+    /// True when `bytes` (the start of an input) are not empty, hold no NUL and are well-formed UTF-8; a
+    /// final sequence cut off is allowed when `cutByWindow` (the input goes on).
+    static func looksLikeText(_ bytes: [UInt8], cutByWindow: Bool) -> Bool {
+        if bytes.isEmpty || bytes.contains(0) { return false }
         return bytes.withUnsafeBufferPointer { buffer in
             switch UTF8Validation.scan(buffer, from: 0) {
             case .end: return true
-            case .incomplete: return bytes.count == sniffLength
+            case .incomplete: return cutByWindow
             case .invalid: return false
             }
         }
@@ -171,22 +247,11 @@ public struct CorpusReader: Sendable {
         _ body: (UnsafeBufferPointer<UInt8>, Source) throws -> Void
     ) throws {
         let name = source.description
-        let descriptor: Int32
+        let input: any ByteInput
         switch source {
-        case .standardInput:
-            descriptor = dup(0)
-        case .file(let path):
-            descriptor = open(path, O_RDONLY)
+        case .standardInput, .file: input = try GzipInput(source)
+        case .zipMember(let archive, let member): input = try ZipMemberStream(archivePath: archive, member: member)
         }
-        guard descriptor >= 0 else {
-            throw CorpusError.unreadable(path: name, reason: String(cString: strerror(errno)))
-        }
-        guard let file = gzdopen(descriptor, "rb") else {
-            close(descriptor)
-            throw CorpusError.unreadable(path: name, reason: "cannot open")
-        }
-        defer { gzclose(file) }
-        gzbuffer(file, 256 * 1024)
 
         let chunkSize = options.chunkSize
         // raw[0..<carry] holds the incomplete tail of the previous read.
@@ -199,33 +264,17 @@ public struct CorpusReader: Sendable {
         statistics.files += 1
 
         while !atEnd {
-            let got = raw.withUnsafeMutableBytes { buffer in
-                gzread(file, buffer.baseAddress! + carry, UInt32(chunkSize))
+            let got = try raw.withUnsafeMutableBytes { buffer in
+                try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[carry..<(carry + chunkSize)]))
             }
-            if got < 0 {
-                var errorNumber: Int32 = 0
-                let message = String(cString: gzerror(file, &errorNumber))
-                let position = Int64(gzoffset(file))
-                if errorNumber == Z_BUF_ERROR { throw CorpusError.truncatedGzip(path: name, offset: position) }
-                if errorNumber == Z_ERRNO {
-                    throw CorpusError.unreadable(path: name, reason: String(cString: strerror(errno)))
-                }
-                throw CorpusError.corruptGzip(path: name, offset: position, reason: message)
-            }
-            if got == 0 {
-                // gzread returns 0 at the end; a truncated stream is reported by gzerror.
-                var errorNumber: Int32 = 0
-                let message = String(cString: gzerror(file, &errorNumber))
-                if errorNumber == Z_BUF_ERROR {
-                    throw CorpusError.truncatedGzip(path: name, offset: Int64(gzoffset(file)))
-                } else if errorNumber != Z_OK {
-                    throw CorpusError.corruptGzip(path: name, offset: Int64(gzoffset(file)), reason: message)
-                }
-                atEnd = true
-            }
+            if got == 0 { atEnd = true }
             if !sniffed && got > 0 {
                 sniffed = true
-                if gzdirect(file) == 0 { statistics.gzipFiles += 1 }
+                if case .zipMember = source {
+                    statistics.zipMembers += 1
+                } else if let gzip = input as? GzipInput, gzip.isCompressed {
+                    statistics.gzipFiles += 1
+                }
                 try raw.withUnsafeBufferPointer { buffer in
                     try Self.checkNotBinary(UnsafeBufferPointer(rebasing: buffer[0..<min(Int(got), Self.sniffLength)]),
                                             name: name)
@@ -290,7 +339,9 @@ public struct CorpusReader: Sendable {
             carry = tail
             offset += Int64(consumed)
         }
-        if case .file(let path) = source,
+        if case .zipMember(_, let member) = source {
+            statistics.storedBytes += Int64(clamping: member.compressedSize)
+        } else if case .file(let path) = source,
            let attributes = try? FileManager.default.attributesOfItem(atPath: path),
            let size = attributes[.size] as? NSNumber {
             statistics.storedBytes += size.int64Value
@@ -320,5 +371,68 @@ public struct CorpusReader: Sendable {
                 path: name, offset: Int64(first),
                 reason: "\(invalid) ill-formed UTF-8 sequences in the first \(head.count) bytes, first")
         }
+    }
+}
+
+/// A source of decompressed bytes for `CorpusReader`.
+protocol ByteInput: AnyObject {
+    /// Fills up to `buffer.count` bytes; 0 at the end. Throws `CorpusError` for damaged or unreadable input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+extension ZipMemberStream: ByteInput {}
+
+/// A plain or gzip file (or standard input) read through zlib's gzread, which passes plain data through.
+final class GzipInput: ByteInput {
+    private let file: gzFile
+    private let name: String
+
+    init(_ source: CorpusReader.Source) throws {
+        name = source.description
+        let descriptor: Int32
+        switch source {
+        case .standardInput: descriptor = dup(0)
+        case .file(let path): descriptor = open(path, O_RDONLY)
+        case .zipMember: descriptor = -1
+        }
+        guard descriptor >= 0 else {
+            throw CorpusError.unreadable(path: name, reason: String(cString: strerror(errno)))
+        }
+        guard let file = gzdopen(descriptor, "rb") else {
+            close(descriptor)
+            throw CorpusError.unreadable(path: name, reason: "cannot open")
+        }
+        self.file = file
+        gzbuffer(file, 256 * 1024)
+    }
+
+    deinit { gzclose(file) }
+
+    /// True when the data is gzip (valid after the first read).
+    var isCompressed: Bool { gzdirect(file) == 0 }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let got = gzread(file, buffer.baseAddress, UInt32(min(buffer.count, Int(Int32.max))))
+        if got < 0 {
+            var errorNumber: Int32 = 0
+            let message = String(cString: gzerror(file, &errorNumber))
+            let position = Int64(gzoffset(file))
+            if errorNumber == Z_BUF_ERROR { throw CorpusError.truncatedGzip(path: name, offset: position) }
+            if errorNumber == Z_ERRNO {
+                throw CorpusError.unreadable(path: name, reason: String(cString: strerror(errno)))
+            }
+            throw CorpusError.corruptGzip(path: name, offset: position, reason: message)
+        }
+        if got == 0 {
+            // gzread returns 0 at the end; a truncated stream is reported by gzerror.
+            var errorNumber: Int32 = 0
+            let message = String(cString: gzerror(file, &errorNumber))
+            if errorNumber == Z_BUF_ERROR {
+                throw CorpusError.truncatedGzip(path: name, offset: Int64(gzoffset(file)))
+            } else if errorNumber != Z_OK {
+                throw CorpusError.corruptGzip(path: name, offset: Int64(gzoffset(file)), reason: message)
+            }
+        }
+        return Int(got)
     }
 }

@@ -1,5 +1,6 @@
 /// Train / validation / test as contiguous ranges of unit positions: train first, then validation, then
-/// test. Sizes are `floor(count × fraction)` for validation and test; train takes the rest.
+/// test. Sizes are `floor(count × fraction)` for validation and test; train takes the rest — or, for a corpus
+/// loaded with split files, the units of those files.
 public struct CorpusSplits: Sendable, Equatable, Codable {
     public let train: Range<Int>
     public let validation: Range<Int>
@@ -23,5 +24,12 @@ public struct CorpusSplits: Sendable, Equatable, Codable {
         train = 0..<trainCount
         validation = trainCount..<(trainCount + validationCount)
         test = (trainCount + validationCount)..<count
+    }
+
+    /// Consecutive ranges of the given sizes (each at least 0): train, then validation, then test.
+    public init(trainCount: Int, validationCount: Int, testCount: Int) {
+        train = 0..<trainCount
+        validation = trainCount..<(trainCount + validationCount)
+        test = (trainCount + validationCount)..<(trainCount + validationCount + testCount)
     }
 }

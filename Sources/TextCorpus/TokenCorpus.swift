@@ -11,6 +11,10 @@ public struct TokenCorpus: Sendable {
     public let vocabulary: Vocabulary
     public let splits: CorpusSplits
     public let statistics: Statistics
+    /// The inputs that are the validation split as published (empty when it was cut by a fraction).
+    public let validationFiles: [String]
+    /// The inputs that are the test split as published (empty when it was cut by a fraction).
+    public let testFiles: [String]
 
     /// Facts about how the corpus was read.
     public struct Statistics: Sendable, Equatable {
@@ -40,11 +44,14 @@ public struct TokenCorpus: Sendable {
     /// The test ids.
     public var test: ArraySlice<Int32> { ids[splits.test] }
 
-    public init(ids: [Int32], vocabulary: Vocabulary, splits: CorpusSplits, statistics: Statistics) {
+    public init(ids: [Int32], vocabulary: Vocabulary, splits: CorpusSplits, statistics: Statistics,
+                validationFiles: [String] = [], testFiles: [String] = []) {
         self.ids = ids
         self.vocabulary = vocabulary
         self.splits = splits
         self.statistics = statistics
+        self.validationFiles = validationFiles
+        self.testFiles = testFiles
     }
 
     /// Loads corpus files into ids with a vocabulary built from the training split (the trainer's one call).
@@ -52,14 +59,20 @@ public struct TokenCorpus: Sendable {
     /// - Parameters:
     ///   - paths: files, directories, or "-" for standard input.
     ///   - tokenizer: how units are cut.
-    ///   - validationFraction, testFraction: split sizes as fractions of the units.
+    ///   - validationFraction, testFraction: split sizes as fractions of the units of `paths`; a fraction is
+    ///     ignored when its split is given as files.
+    ///   - validationFiles, testFiles: inputs (like `paths`) that are the validation / test split as
+    ///     published; `paths` is then the training split (less the other split's fraction, if that one is
+    ///     not given as files). Ids are laid out train, validation, test.
     ///   - maxVocab: at most this many ids, `<unk>` included.
     ///   - minCount: units seen fewer times in the training split become `<unk>`.
     ///   - reader: reading options (`replaceInvalid`, chunk size).
-    /// - Throws: `CorpusError` (missing/unreadable/binary/corrupt input, `emptyCorpus`, …).
+    /// - Throws: `CorpusError` (missing/unreadable/binary/corrupt input, `emptyCorpus` also for an empty
+    ///   split file, …).
     public static func load(
         paths: [String], tokenizer: TokenizerOptions = TokenizerOptions(),
         validationFraction: Double = 0.05, testFraction: Double = 0.05,
+        validationFiles: [String] = [], testFiles: [String] = [],
         maxVocab: Int? = nil, minCount: Int = 1,
         reader options: CorpusReader.Options = CorpusReader.Options()
     ) throws -> TokenCorpus {
@@ -67,14 +80,50 @@ public struct TokenCorpus: Sendable {
             throw CorpusError.invalidOption(name: "--max-vocab", reason: "must be at least 2 (<unk> and one unit), got \(maxVocab)")
         }
         let reader = try CorpusReader(paths: paths, options: options)
+        let validationReader = validationFiles.isEmpty ? nil : try CorpusReader(paths: validationFiles, options: options)
+        let testReader = testFiles.isEmpty ? nil : try CorpusReader(paths: testFiles, options: options)
+        let sources = reader.sources.map(\.description).joined(separator: ", ")
         var sink = ProvisionalSink()
         // At most one unit per byte. Reserving avoids the copies of array growth; pages never written (for
         // text with multi-byte units) are never touched, so they cost address space, not memory.
-        sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
-        let reading = try feed(reader, tokenizer: tokenizer, into: &sink)
-        return try build(sink: &sink, reading: reading, sources: reader.sources.map(\.description).joined(separator: ", "),
-                         tokenizer: tokenizer, validationFraction: validationFraction, testFraction: testFraction,
-                         maxVocab: maxVocab, minCount: minCount)
+        sink.ids.reserveCapacity(reader.estimatedDecodedBytes() + (validationReader?.estimatedDecodedBytes() ?? 0)
+                                 + (testReader?.estimatedDecodedBytes() ?? 0))
+        var reading = try feed(reader, tokenizer: tokenizer, into: &sink)
+        let positional = sink.ids.count
+        if positional == 0 { throw CorpusError.emptyCorpus(sources: sources) }
+        guard validationReader != nil || testReader != nil else {
+            return try build(sink: &sink, reading: reading, sources: sources, tokenizer: tokenizer,
+                             validationFraction: validationFraction, testFraction: testFraction,
+                             maxVocab: maxVocab, minCount: minCount)
+        }
+        // The fraction of a split not given as files is cut from the positional inputs, as without files.
+        let cut = try CorpusSplits(count: positional, validationFraction: validationReader == nil ? validationFraction : 0,
+                                   testFraction: testReader == nil ? testFraction : 0)
+        func feedSplit(_ splitReader: CorpusReader?) throws -> Int {
+            guard let splitReader else { return 0 }
+            let before = sink.ids.count
+            reading.add(try feed(splitReader, tokenizer: tokenizer, into: &sink))
+            let count = sink.ids.count - before
+            if count == 0 {
+                throw CorpusError.emptyCorpus(sources: splitReader.sources.map(\.description).joined(separator: ", "))
+            }
+            return count
+        }
+        let validationCount = try feedSplit(validationReader) + cut.validation.count
+        let testCount = try feedSplit(testReader) + cut.test.count
+        if validationReader != nil && !cut.test.isEmpty {
+            // Read as [train, test cut, validation file]: rotate the tail to [validation file, test cut].
+            // Three in-place reversals (no copy of the corpus).
+            let start = cut.test.lowerBound, middle = sink.ids.count - cut.test.count
+            sink.ids[start...].reverse()
+            sink.ids[start..<middle].reverse()
+            sink.ids[middle...].reverse()
+        }
+        let splits = CorpusSplits(trainCount: cut.train.count, validationCount: validationCount, testCount: testCount)
+        let corpus = try build(sink: &sink, reading: reading, sources: sources, tokenizer: tokenizer,
+                               splits: splits, maxVocab: maxVocab, minCount: minCount)
+        return TokenCorpus(ids: corpus.ids, vocabulary: corpus.vocabulary, splits: corpus.splits,
+                           statistics: corpus.statistics, validationFiles: validationFiles, testFiles: testFiles)
     }
 
     /// The same as `load(paths:…)` for text already in memory (for example a generated corpus).
@@ -106,10 +155,20 @@ public struct TokenCorpus: Sendable {
         sink: inout ProvisionalSink, reading: CorpusReader.Statistics, sources: String, tokenizer: TokenizerOptions,
         validationFraction: Double, testFraction: Double, maxVocab: Int?, minCount: Int
     ) throws -> TokenCorpus {
+        if sink.ids.isEmpty { throw CorpusError.emptyCorpus(sources: sources) }
+        let splits = try CorpusSplits(count: sink.ids.count, validationFraction: validationFraction, testFraction: testFraction)
+        return try build(sink: &sink, reading: reading, sources: sources, tokenizer: tokenizer, splits: splits,
+                         maxVocab: maxVocab, minCount: minCount)
+    }
+
+    /// `build` with the splits already laid out over `sink.ids`.
+    private static func build(
+        sink: inout ProvisionalSink, reading: CorpusReader.Statistics, sources: String, tokenizer: TokenizerOptions,
+        splits: CorpusSplits, maxVocab: Int?, minCount: Int
+    ) throws -> TokenCorpus {
         var ids = sink.ids
         sink.ids = []
         if ids.isEmpty { throw CorpusError.emptyCorpus(sources: sources) }
-        let splits = try CorpusSplits(count: ids.count, validationFraction: validationFraction, testFraction: testFraction)
 
         // Provisional ids: 0..<128 are ASCII characters, then units in order of first appearance.
         let provisionalUnits = sink.provisionalUnits
@@ -143,20 +202,46 @@ public struct TokenCorpus: Sendable {
     }
 
     /// Encodes corpus files with an existing vocabulary (its tokenizer options included), counting units
-    /// outside it in `statistics.unknownUnits`: for evaluating a trained model on a new corpus.
-    /// `frequencies` lists vocabulary ids' units with their counts (`<unk>` for the unknowns).
+    /// outside it in `statistics.unknownUnits`: for evaluating or fine-tuning a trained model on a new
+    /// corpus. `frequencies` lists vocabulary ids' units with their counts (`<unk>` for the unknowns).
+    /// Splits as in `load(paths:…)`: `validationFiles`/`testFiles` are those splits as published, and a
+    /// split not given as files is cut from `paths` by its fraction.
     public static func encode(
         paths: [String], vocabulary: Vocabulary,
         validationFraction: Double = 0, testFraction: Double = 0,
+        validationFiles: [String] = [], testFiles: [String] = [],
         reader options: CorpusReader.Options = CorpusReader.Options()
     ) throws -> TokenCorpus {
         let reader = try CorpusReader(paths: paths, options: options)
+        let validationReader = validationFiles.isEmpty ? nil : try CorpusReader(paths: validationFiles, options: options)
+        let testReader = testFiles.isEmpty ? nil : try CorpusReader(paths: testFiles, options: options)
         var sink = EncodingSink(vocabulary: vocabulary)
-        sink.ids.reserveCapacity(reader.estimatedDecodedBytes())
-        let reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
+        sink.ids.reserveCapacity(reader.estimatedDecodedBytes() + (validationReader?.estimatedDecodedBytes() ?? 0)
+                                 + (testReader?.estimatedDecodedBytes() ?? 0))
+        var reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
+        if sink.ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
+        let cut = try CorpusSplits(count: sink.ids.count, validationFraction: validationReader == nil ? validationFraction : 0,
+                                   testFraction: testReader == nil ? testFraction : 0)
+        func feedSplit(_ splitReader: CorpusReader?) throws -> Int {
+            guard let splitReader else { return 0 }
+            let before = sink.ids.count
+            reading.add(try feed(splitReader, tokenizer: vocabulary.tokenizer, into: &sink))
+            if sink.ids.count == before {
+                throw CorpusError.emptyCorpus(sources: splitReader.sources.map(\.description).joined(separator: ", "))
+            }
+            return sink.ids.count - before
+        }
+        let validationCount = try feedSplit(validationReader) + cut.validation.count
+        let testCount = try feedSplit(testReader) + cut.test.count
+        if validationReader != nil && !cut.test.isEmpty {
+            // Read as [train, test cut, validation file]: rotate the tail to [validation file, test cut].
+            let start = cut.test.lowerBound, middle = sink.ids.count - cut.test.count
+            sink.ids[start...].reverse()
+            sink.ids[start..<middle].reverse()
+            sink.ids[middle...].reverse()
+        }
         let ids = sink.ids
-        if ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
-        let splits = try CorpusSplits(count: ids.count, validationFraction: validationFraction, testFraction: testFraction)
+        let splits = CorpusSplits(trainCount: cut.train.count, validationCount: validationCount, testCount: testCount)
         var counts = [Int](repeating: 0, count: vocabulary.count)
         for id in ids { counts[Int(id)] += 1 }
         var frequencies: [(unit: String, count: Int)] = []
@@ -164,7 +249,8 @@ public struct TokenCorpus: Sendable {
         frequencies.sort { $0.count != $1.count ? $0.count > $1.count : $0.unit.utf8.lexicographicallyPrecedes($1.unit.utf8) }
         let statistics = Statistics(reading: reading, units: ids.count, distinctUnits: frequencies.count,
                                     unknownUnits: sink.unknown, frequencies: frequencies)
-        return TokenCorpus(ids: ids, vocabulary: vocabulary, splits: splits, statistics: statistics)
+        return TokenCorpus(ids: ids, vocabulary: vocabulary, splits: splits, statistics: statistics,
+                           validationFiles: validationFiles, testFiles: testFiles)
     }
 
     /// Reads every source through a fresh segmenter per source (a file is a document: no unit spans two files).

@@ -78,9 +78,17 @@ public struct CorpusDescription: Codable, Sendable, Equatable {
     public var trainUnits: Int, validationUnits: Int, testUnits: Int
     /// FNV-1a (64-bit) of the id sequence, hex: equal ids give equal fingerprints.
     public var fingerprint: String
+    /// The validation split's files (`--valid-file`), as given; nil when the split was cut by a fraction
+    /// (and in configurations written before split files existed).
+    public var validationFiles: [String]?
+    /// The test split's files (`--test-file`), as given; nil when the split was cut by a fraction.
+    public var testFiles: [String]?
 
+    /// Describes `corpus`, loaded from `paths` (the training split when it has split files).
     public init(paths: [String], corpus: TokenCorpus) {
         self.paths = paths
+        validationFiles = corpus.validationFiles.isEmpty ? nil : corpus.validationFiles
+        testFiles = corpus.testFiles.isEmpty ? nil : corpus.testFiles
         units = corpus.ids.count
         trainUnits = corpus.splits.train.count
         validationUnits = corpus.splits.validation.count

@@ -51,6 +51,8 @@ extension RunConfiguration {
             RunSetting("--case-fold", changeable: false, shapesWeights: true) { "\($0.tokenizer.caseFold)" },
             RunSetting("--val-fraction", changeable: false) { "\($0.training.validationFraction)" },
             RunSetting("--test-fraction", changeable: false) { "\($0.training.testFraction)" },
+            RunSetting("--valid-file", changeable: false) { ($0.corpus.validationFiles ?? []).joined(separator: " ") },
+            RunSetting("--test-file", changeable: false) { ($0.corpus.testFiles ?? []).joined(separator: " ") },
             RunSetting("--max-vocab", changeable: false) { text($0.training.maxVocab) },
             RunSetting("--min-count", changeable: false) { "\($0.training.minCount)" },
             RunSetting("--bptt", changeable: false) { "\($0.training.bptt)" },
