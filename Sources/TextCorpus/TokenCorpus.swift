@@ -96,30 +96,9 @@ public struct TokenCorpus: Sendable {
                              validationFraction: validationFraction, testFraction: testFraction,
                              maxVocab: maxVocab, minCount: minCount)
         }
-        // The fraction of a split not given as files is cut from the positional inputs, as without files.
-        let cut = try CorpusSplits(count: positional, validationFraction: validationReader == nil ? validationFraction : 0,
-                                   testFraction: testReader == nil ? testFraction : 0)
-        func feedSplit(_ splitReader: CorpusReader?) throws -> Int {
-            guard let splitReader else { return 0 }
-            let before = sink.ids.count
-            reading.add(try feed(splitReader, tokenizer: tokenizer, into: &sink))
-            let count = sink.ids.count - before
-            if count == 0 {
-                throw CorpusError.emptyCorpus(sources: splitReader.sources.map(\.description).joined(separator: ", "))
-            }
-            return count
-        }
-        let validationCount = try feedSplit(validationReader) + cut.validation.count
-        let testCount = try feedSplit(testReader) + cut.test.count
-        if validationReader != nil && !cut.test.isEmpty {
-            // Read as [train, test cut, validation file]: rotate the tail to [validation file, test cut].
-            // Three in-place reversals (no copy of the corpus).
-            let start = cut.test.lowerBound, middle = sink.ids.count - cut.test.count
-            sink.ids[start...].reverse()
-            sink.ids[start..<middle].reverse()
-            sink.ids[middle...].reverse()
-        }
-        let splits = CorpusSplits(trainCount: cut.train.count, validationCount: validationCount, testCount: testCount)
+        let splits = try appendSplitFiles(validation: validationReader, test: testReader, tokenizer: tokenizer,
+                                          validationFraction: validationFraction, testFraction: testFraction,
+                                          into: &sink, reading: &reading)
         let corpus = try build(sink: &sink, reading: reading, sources: sources, tokenizer: tokenizer,
                                splits: splits, maxVocab: maxVocab, minCount: minCount)
         return TokenCorpus(ids: corpus.ids, vocabulary: corpus.vocabulary, splits: corpus.splits,
@@ -220,28 +199,10 @@ public struct TokenCorpus: Sendable {
                                  + (testReader?.estimatedDecodedBytes() ?? 0))
         var reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
         if sink.ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
-        let cut = try CorpusSplits(count: sink.ids.count, validationFraction: validationReader == nil ? validationFraction : 0,
-                                   testFraction: testReader == nil ? testFraction : 0)
-        func feedSplit(_ splitReader: CorpusReader?) throws -> Int {
-            guard let splitReader else { return 0 }
-            let before = sink.ids.count
-            reading.add(try feed(splitReader, tokenizer: vocabulary.tokenizer, into: &sink))
-            if sink.ids.count == before {
-                throw CorpusError.emptyCorpus(sources: splitReader.sources.map(\.description).joined(separator: ", "))
-            }
-            return sink.ids.count - before
-        }
-        let validationCount = try feedSplit(validationReader) + cut.validation.count
-        let testCount = try feedSplit(testReader) + cut.test.count
-        if validationReader != nil && !cut.test.isEmpty {
-            // Read as [train, test cut, validation file]: rotate the tail to [validation file, test cut].
-            let start = cut.test.lowerBound, middle = sink.ids.count - cut.test.count
-            sink.ids[start...].reverse()
-            sink.ids[start..<middle].reverse()
-            sink.ids[middle...].reverse()
-        }
+        let splits = try appendSplitFiles(validation: validationReader, test: testReader, tokenizer: vocabulary.tokenizer,
+                                          validationFraction: validationFraction, testFraction: testFraction,
+                                          into: &sink, reading: &reading)
         let ids = sink.ids
-        let splits = CorpusSplits(trainCount: cut.train.count, validationCount: validationCount, testCount: testCount)
         var counts = [Int](repeating: 0, count: vocabulary.count)
         for id in ids { counts[Int(id)] += 1 }
         var frequencies: [(unit: String, count: Int)] = []
@@ -251,6 +212,37 @@ public struct TokenCorpus: Sendable {
                                     unknownUnits: sink.unknown, frequencies: frequencies)
         return TokenCorpus(ids: ids, vocabulary: vocabulary, splits: splits, statistics: statistics,
                            validationFiles: validationFiles, testFiles: testFiles)
+    }
+
+    /// After the positional inputs' units in `sink`, reads the split files and orders the ids as train,
+    /// validation, test; returns those splits. A split not given as files is cut from the positional
+    /// units by its fraction, as without files.
+    static func appendSplitFiles<S: CollectingUnitSink>(
+        validation validationReader: CorpusReader?, test testReader: CorpusReader?, tokenizer: TokenizerOptions,
+        validationFraction: Double, testFraction: Double, into sink: inout S, reading: inout CorpusReader.Statistics
+    ) throws -> CorpusSplits {
+        let cut = try CorpusSplits(count: sink.ids.count, validationFraction: validationReader == nil ? validationFraction : 0,
+                                   testFraction: testReader == nil ? testFraction : 0)
+        func feedSplit(_ splitReader: CorpusReader?) throws -> Int {
+            guard let splitReader else { return 0 }
+            let before = sink.ids.count
+            reading.add(try feed(splitReader, tokenizer: tokenizer, into: &sink))
+            if sink.ids.count == before {
+                throw CorpusError.emptyCorpus(sources: splitReader.sources.map(\.description).joined(separator: ", "))
+            }
+            return sink.ids.count - before
+        }
+        let validationCount = try feedSplit(validationReader) + cut.validation.count
+        let testCount = try feedSplit(testReader) + cut.test.count
+        if validationReader != nil && !cut.test.isEmpty {
+            // Read as [train, test cut, validation file]: rotate the tail to [validation file, test cut].
+            // Three in-place reversals (no copy of the corpus).
+            let start = cut.test.lowerBound, middle = sink.ids.count - cut.test.count
+            sink.ids[start...].reverse()
+            sink.ids[start..<middle].reverse()
+            sink.ids[middle...].reverse()
+        }
+        return CorpusSplits(trainCount: cut.train.count, validationCount: validationCount, testCount: testCount)
     }
 
     /// Reads every source through a fresh segmenter per source (a file is a document: no unit spans two files).
@@ -266,7 +258,12 @@ public struct TokenCorpus: Sendable {
 }
 
 /// Assigns provisional ids: ASCII byte b → b, other units → 128, 129, … in order of first appearance.
-struct ProvisionalSink: UnitSink {
+/// A sink that keeps the ids of the units it is fed.
+protocol CollectingUnitSink: UnitSink {
+    var ids: [Int32] { get set }
+}
+
+struct ProvisionalSink: CollectingUnitSink {
     var ids: [Int32] = []
     var index = UnitTable()
     var others: [String] = []

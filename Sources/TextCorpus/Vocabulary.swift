@@ -205,7 +205,7 @@ public struct Vocabulary: Sendable, Equatable {
 }
 
 /// Encodes units with a fixed vocabulary, counting unknowns.
-struct EncodingSink: UnitSink {
+struct EncodingSink: CollectingUnitSink {
     let vocabulary: Vocabulary
     let asciiIDs: [Int32]
     var ids: [Int32] = []

@@ -22,6 +22,30 @@ import TestSupport
         return root
     }
 
+    @Test func encodingWithAVocabularyHonoursSplitFiles() throws {
+        let train = "the training text\n", valid = "validation: vvv\n", test = "test\n"
+        let root = try Self.files(["train.txt": train, "valid.txt": valid, "test.txt": test])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = { root.appendingPathComponent($0).path }
+        let vocabulary = try TokenCorpus.load(paths: [path("train.txt")], validationFraction: 0, testFraction: 0).vocabulary
+        // Validation as a file, test cut from the positional text by its fraction (the rotated layout).
+        let corpus = try TokenCorpus.encode(paths: [path("train.txt")], vocabulary: vocabulary, testFraction: 0.25,
+                                            validationFiles: [path("valid.txt")])
+        let testCount = corpus.splits.test.count
+        #expect(testCount > 0)
+        #expect(corpus.splits.train == 0..<(train.count - testCount))
+        #expect(corpus.splits.validation.count == valid.count)
+        #expect(Self.holds(corpus, corpus.splits.train, String(train.prefix(train.count - testCount))))
+        #expect(Self.holds(corpus, corpus.splits.validation, valid))
+        #expect(Self.holds(corpus, corpus.splits.test, String(train.suffix(testCount))))
+        #expect(corpus.validationFiles == [path("valid.txt")] && corpus.testFiles.isEmpty)
+        // Outside the training text's vocabulary: v×4, "l", "d", "o", ":".
+        #expect(corpus.statistics.unknownUnits == 8)
+        let both = try TokenCorpus.encode(paths: [path("train.txt")], vocabulary: vocabulary,
+                                          validationFiles: [path("valid.txt")], testFiles: [path("test.txt")])
+        #expect(Self.holds(both, both.splits.test, test))
+    }
+
     @Test func splitFilesAreTheSplits() throws {
         let train = "the training text, plain letters only\n", valid = "validation: vvv\n", test = "test with a new letter: Ω\n"
         let root = try Self.files(["train.txt": train, "valid.txt": valid, "test.txt": test])
