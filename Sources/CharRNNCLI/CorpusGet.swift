@@ -47,7 +47,8 @@ struct CorpusGet: ParsableCommand {
             }
             let entry = try catalog.entry(named: name!)
             let result = try CorpusFetcher.fetch(entry, into: URL(fileURLWithPath: output),
-                                                 mirror: mirror.map { URL(fileURLWithPath: $0) }, force: force)
+                                                 mirror: mirror.map { URL(fileURLWithPath: $0) }, force: force,
+                                                 showProgress: isatty(STDERR_FILENO) != 0)
             if entry.sha256 == nil {
                 CLIErrors.printWarning("\(entry.name): the catalog has no SHA-256 for this file; checked its size only (sha256 \(result.sha256))")
             }

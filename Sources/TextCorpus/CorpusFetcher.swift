@@ -20,10 +20,11 @@ public enum CorpusFetcher {
     }
 
     /// Fetches `entry` into `directory` (created if needed). `mirror` (or $CHARRNN_CORPUS_MIRROR when nil
-    /// and `useEnvironment`) selects a local copy instead of the network.
+    /// and `useEnvironment`) selects a local copy instead of the network. With `showProgress`, a download
+    /// draws curl's progress bar on standard error (for a terminal).
     public static func fetch(
         _ entry: CorpusCatalog.Entry, into directory: URL, mirror: URL? = nil, useEnvironment: Bool = true,
-        force: Bool = false
+        force: Bool = false, showProgress: Bool = false
     ) throws -> Result {
         let fileManager = FileManager.default
         var mirror = mirror
@@ -57,7 +58,7 @@ public enum CorpusFetcher {
             }
         } else {
             source = entry.url
-            try download(entry.url, to: temporary)
+            try download(entry.url, to: temporary, showProgress: showProgress)
         }
         let (size, hash): (Int64, String)
         do {
@@ -102,21 +103,23 @@ public enum CorpusFetcher {
         return (size, hash.finalizeHex())
     }
 
-    private static func download(_ url: String, to file: URL) throws {
+    private static func download(_ url: String, to file: URL, showProgress: Bool) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "--fail", "--silent", "--show-error", "--location", "--retry", "2",
-                             "--connect-timeout", "20", "--output", file.path, url]
+        // With a progress bar curl writes to our standard error itself (its error message included);
+        // otherwise its error message is captured for the one-line error.
+        process.arguments = ["curl", "--fail", showProgress ? "--progress-bar" : "--silent", "--show-error", "--location",
+                             "--retry", "2", "--connect-timeout", "20", "--output", file.path, url]
         let errors = Pipe()
-        process.standardError = errors
+        if !showProgress { process.standardError = errors }
         do { try process.run() } catch {
-            throw CorpusError.fetchFailed(source: url, reason: "cannot run curl: \(error.localizedDescription)")
+            throw CorpusError.fetchFailed(source: url, reason: "cannot run curl (install it: apt-get install curl): \(error.localizedDescription)")
         }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = showProgress ? "" : String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         if process.terminationStatus != 0 {
             try? FileManager.default.removeItem(at: file)
-            let line = message.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(process.terminationStatus)"
+            let line = message.split(whereSeparator: \.isNewline).last.map(String.init) ?? "curl exit status \(process.terminationStatus)"
             throw CorpusError.fetchFailed(source: url, reason: "download failed: \(line)")
         }
     }
