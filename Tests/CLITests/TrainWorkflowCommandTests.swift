@@ -130,8 +130,8 @@ import TestSupport
         let out = root.appendingPathComponent("run").path
         let process = Process()
         process.executableURL = try CLI.binary()
-        process.arguments = ["train", corpus.path, "--max-steps", "1000000", "--checkpoint-every", "0", "--eval-every", "0",
-                             "--out", out] + Self.flags
+        process.arguments = ["train", corpus.path, "--out", out] + Self.flags
+            + ["--max-steps", "1000000", "--checkpoint-every", "0", "--eval-every", "0"]  // the last value of a flag wins
         let errors = root.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
@@ -141,7 +141,7 @@ import TestSupport
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: "\(out)/metrics.jsonl", encoding: .utf8),
-               text.split(separator: "\n").count >= 5 { break }
+               text.split(separator: "\n").filter({ $0.contains("\"kind\":\"train\"") }).count >= 5 { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         process.interrupt()
