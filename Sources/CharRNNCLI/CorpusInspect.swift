@@ -16,7 +16,7 @@ struct CorpusInspect: ParsableCommand {
     @OptionGroup var tokenizer: TokenizerArguments
     @OptionGroup var load: CorpusLoadArguments
 
-    @Option(help: "How many of the most frequent units to list.")
+    @Option(parsing: .unconditional, help: "How many of the most frequent units to list.")
     var top: Int = 20
 
     @Flag(help: "Print one JSON object instead of a table.")

@@ -30,25 +30,25 @@ struct GradientsCommand: ParsableCommand {
     @Argument(help: "Checkpoint directory (or run directory, meaning its latest/); omit to measure an untrained model.")
     var checkpoint: String?
     @Option(help: "Text to run the model on (files, directories or -).") var corpus: [String] = []
-    @Option(help: "T: steps per window (distances 0…T−1).") var length: Int = 100
-    @Option(help: "W: windows to average over.") var windows: Int = 10
-    @Option(help: "Parallel streams per window.") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "T: steps per window (distances 0…T−1).") var length: Int = 100
+    @Option(parsing: .unconditional, help: "W: windows to average over.") var windows: Int = 10
+    @Option(parsing: .unconditional, help: "Parallel streams per window.") var batch: Int = 1
 
     // Untrained model
     @Option(help: "Recurrent cell of an untrained model: lstm, gru or rnn.") var cell: CellKind?
-    @Option(help: "Hidden size of an untrained model.") var hidden: Int?
-    @Option(help: "Layers of an untrained model.") var layers: Int?
-    @Option(help: "Embedding size of an untrained model.") var embed: Int?
+    @Option(parsing: .unconditional, help: "Hidden size of an untrained model.") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Layers of an untrained model.") var layers: Int?
+    @Option(parsing: .unconditional, help: "Embedding size of an untrained model.") var embed: Int?
     @Option(help: "Skip connections of an untrained model: none, residual or dense.") var skip: SkipMode?
     @Option(name: .customLong("init"), help: "Recurrent weight initialization of an untrained model: default or orthogonal.")
     var initialization: Initialization?
-    @Option(help: "LSTM forget-gate bias of an untrained model (e.g. 1).") var forgetBias: Double?
-    @Option(help: "Multiply every weight_hh by this factor before measuring.") var recurrentScale: Double?
-    @Option(help: "Seed of the untrained model's initialization.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "LSTM forget-gate bias of an untrained model (e.g. 1).") var forgetBias: Double?
+    @Option(parsing: .unconditional, help: "Multiply every weight_hh by this factor before measuring.") var recurrentScale: Double?
+    @Option(parsing: .unconditional, help: "Seed of the untrained model's initialization.") var seed: UInt64 = 1
 
     @Flag(help: "Print one JSON object (the gradient-flow.json contents).") var json = false
     @Option(help: "Also write RUN_DIR/gradient-flow.json (for charrnn report).") var save: String?
-    @Option(help: "Compute threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 1
     @OptionGroup var tokenizer: TokenizerArguments
 
     var architectureOptionsGiven: [String] {
@@ -78,6 +78,8 @@ struct GradientsCommand: ParsableCommand {
         if let hidden, hidden < 1 { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
         if let layers, layers < 1 { throw ValidationError("--layers must be at least 1, got \(layers)") }
         if let embed, embed < 1 { throw ValidationError("--embed must be at least 1, got \(embed)") }
+        try FlagCheck.finite(forgetBias, "--forget-bias")
+        try FlagCheck.threads(threads)
         if forgetBias != nil && cell != .lstm { throw ValidationError("--forget-bias applies to --cell lstm only") }
     }
 
