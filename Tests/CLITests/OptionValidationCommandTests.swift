@@ -172,6 +172,23 @@ import TestSupport
             try Self.expectNamed(["eval", out, corpus, "--json"], named)
             try Self.expectNamed(["export", out, "-o", root.appendingPathComponent("w.safetensors").path], named)
         }
+        // Finite but huge: a decoder bias of 3e38 on <unk> (id 0) makes it the model's favourite, yet
+        // generate never draws it; on another unit the loss overflows, which eval refuses by name.
+        try pristine.write(to: model)
+        try Self.poison(model, tensor: "decoder.bias", index: 0, value: 3e38)
+        let biased = try CLI.run(["generate", out, "--length", "30", "--seed", "3"])
+        #expect(biased.status == 0, "\(biased.stderr)")
+        #expect(!biased.stdout.contains("<unk>") && biased.stdout.count >= 30, "\(biased.stdout)")
+        for temperature in ["1", "0.01"] {
+            let greedy = try CLI.run(["generate", out, "--length", "30", "--seed", "3", "--temperature", temperature, "--top-k", "1"])
+            #expect(greedy.status == 0 && !greedy.stdout.contains("<unk>"), "\(greedy.stdout) \(greedy.stderr)")
+        }
+        try pristine.write(to: model)
+        try Self.poison(model, tensor: "decoder.bias", index: 3, value: 3e38)
+        for arguments in [["eval", out, corpus, "--json"], ["eval", out, corpus]] {
+            try Self.expectNamed(arguments, [out, "overflow"])
+        }
+
         try pristine.write(to: model)
         let good = try CLI.run(["eval", out, corpus, "--json"])
         #expect(good.status == 0, "\(good.stderr)")
