@@ -102,7 +102,7 @@ struct GradientsCommand: ParsableCommand {
                 let config = ModelConfig(vocabularySize: text.vocabulary.count, embeddingSize: embed ?? 64,
                                          hiddenSize: hidden ?? 128, layers: layers ?? 1, cell: cell ?? .rnn,
                                          skip: skip ?? .none, dropout: 0, initialization: options)
-                if let problem = config.validationError { throw ValidationError(problem) }
+                if let problem = config.validationError { throw FlagNames.validationError(problem) }
                 model = LanguageModel<Float>(config: config, seed: seed)
                 ids = text.ids
                 description = GradientFlowMeasurement.describe(options, recurrentScale: recurrentScale)
