@@ -68,8 +68,8 @@ struct CorpusLoadArguments: ParsableArguments {
     var testFraction: Double { testFiles.isEmpty ? (testFractionOption ?? 0.05) : 0 }
 
     func validate() throws {
-        if let maxVocab, maxVocab < 2 { throw ValidationError("--max-vocab must be at least 2, got \(maxVocab)") }
-        if minCount < 1 { throw ValidationError("--min-count must be at least 1, got \(minCount)") }
+        try FlagCheck.atLeast(2, maxVocab, "--max-vocab")
+        try FlagCheck.atLeast(1, minCount, "--min-count")
         try FlagCheck.fraction(validationFractionOption, "--val-fraction")
         try FlagCheck.fraction(testFractionOption, "--test-fraction")
         if validationFractionOption != nil && !validationFiles.isEmpty {

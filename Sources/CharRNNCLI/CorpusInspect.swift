@@ -24,7 +24,7 @@ struct CorpusInspect: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one PATH") }
-        if top < 0 { throw ValidationError("--top must be at least 0") }
+        try FlagCheck.atLeast(0, top, "--top")
     }
 
     /// The JSON report (keys snake_case).

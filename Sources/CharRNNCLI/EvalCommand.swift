@@ -55,8 +55,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With --long-range: also write RUN_DIR/long-range.json (for charrnn report).") var save: String?
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
+        try FlagCheck.atLeast(1, batch, "--batch")
+        try FlagCheck.atLeast(1, bptt, "--bptt")
         if !longRange && (save != nil || task != .auto) {
             throw ValidationError("--save and --task apply to --long-range only")
         }
@@ -64,8 +64,8 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--weights scores one stream token by token: use it with --batch 1 and without --long-range")
         }
         if longRange && batch != 1 { throw ValidationError("--long-range reads the text as one stream: --batch must be 1") }
-        if !(0...32).contains(ngramOrder) { throw ValidationError("--ngram-order must be between 0 and 32, got \(ngramOrder)") }
-        if ngramMaxTrain < 1 { throw ValidationError("--ngram-max-train must be at least 1, got \(ngramMaxTrain)") }
+        try FlagCheck.within(0...32, ngramOrder, "--ngram-order")
+        try FlagCheck.atLeast(1, ngramMaxTrain, "--ngram-max-train")
         try FlagCheck.threads(threads)
     }
 

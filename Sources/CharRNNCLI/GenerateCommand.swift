@@ -64,17 +64,17 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         do { try sampling.validate() } catch { throw ValidationError("\(error)") }
-        if length < 0 { throw ValidationError("--length must be ≥ 0, got \(length)") }
+        try FlagCheck.atLeast(0, length, "--length")
         if length == 0 && stop.isEmpty {
             throw ValidationError("--length 0 means until a stop string: give at least one --stop (or --length N > 0)")
         }
         if let maxLength {
             if length != 0 { throw ValidationError("--max-length applies only with --length 0 (--length \(length) already bounds a sample)") }
-            if maxLength < 1 { throw ValidationError("--max-length must be at least 1, got \(maxLength)") }
+            try FlagCheck.atLeast(1, maxLength, "--max-length")
         }
         if stripStop && stop.isEmpty { throw ValidationError("--strip-stop needs at least one --stop") }
         for string in stop { _ = try Self.unescaped(string) }
-        if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        try FlagCheck.atLeast(1, samples, "--samples")
         if interactive && (prime != nil || primeFile != nil) {
             throw ValidationError("--interactive reads the primes from standard input: leave out --prime and --prime-file")
         }

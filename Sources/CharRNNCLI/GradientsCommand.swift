@@ -65,19 +65,19 @@ struct GradientsCommand: ParsableCommand {
 
     func validate() throws {
         if corpus.isEmpty { throw ValidationError("--corpus is required: the text the model reads") }
-        if length < 1 { throw ValidationError("--length must be at least 1, got \(length)") }
-        if windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows)") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let recurrentScale, !(recurrentScale.isFinite) { throw ValidationError("--recurrent-scale must be finite") }
+        for (value, flag) in [(length, "--length"), (windows, "--windows"), (batch, "--batch")] {
+            try FlagCheck.atLeast(1, value, flag)
+        }
+        try FlagCheck.finite(recurrentScale, "--recurrent-scale")
         if checkpoint != nil, let first = architectureOptionsGiven.first {
             throw ValidationError("\(first) describes an untrained model; a CHECKPOINT fixes the architecture")
         }
         if checkpoint == nil && cell == nil {
             throw ValidationError("give a CHECKPOINT, or --cell (and --hidden, …) for an untrained model")
         }
-        if let hidden, hidden < 1 { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
-        if let layers, layers < 1 { throw ValidationError("--layers must be at least 1, got \(layers)") }
-        if let embed, embed < 1 { throw ValidationError("--embed must be at least 1, got \(embed)") }
+        for (value, flag) in [(hidden, "--hidden"), (layers, "--layers"), (embed, "--embed")] {
+            try FlagCheck.atLeast(1, value, flag)
+        }
         try FlagCheck.finite(forgetBias, "--forget-bias")
         try FlagCheck.threads(threads)
         if forgetBias != nil && cell != .lstm { throw ValidationError("--forget-bias applies to --cell lstm only") }
