@@ -21,14 +21,14 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure training/evaluation/sampling throughput (characters per second).")
 
     @Option(help: "Recurrent cell: rnn, lstm or gru.") var cell: String = "lstm"
-    @Option(help: "Hidden size H.") var hidden: Int = 512
-    @Option(help: "Number of recurrent layers.") var layers: Int = 2
-    @Option(help: "Embedding size E.") var embed: Int = 64
-    @Option(help: "Streams per batch B.") var batch: Int = 50
-    @Option(help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
-    @Option(help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
-    @Option(help: "Threads the model computes on.") var threads: Int = 2
-    @Option(help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
+    @Option(parsing: .unconditional, help: "Hidden size H.") var hidden: Int = 512
+    @Option(parsing: .unconditional, help: "Number of recurrent layers.") var layers: Int = 2
+    @Option(parsing: .unconditional, help: "Embedding size E.") var embed: Int = 64
+    @Option(parsing: .unconditional, help: "Streams per batch B.") var batch: Int = 50
+    @Option(parsing: .unconditional, help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
+    @Option(parsing: .unconditional, help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
+    @Option(parsing: .unconditional, help: "Threads the model computes on.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Option(help: "Weight format of the sampling run: f16 (generate's default) or f32 (what `generate --weights` selects).")
     var sampleWeights: StreamStepper.WeightFormat = .f16
     @Flag(help: "Also measure the machine's FMA peak (f32, and bf16 where the CPU has it) on --threads threads, and report training/evaluation GFLOP/s as a share of the f32 peak.")
@@ -38,6 +38,15 @@ struct BenchCommand: ParsableCommand {
 
     struct BenchError: Error, CustomStringConvertible {
         let description: String
+    }
+
+    func validate() throws {
+        for (value, flag) in [(hidden, "--hidden"), (layers, "--layers"), (embed, "--embed"), (batch, "--batch"),
+                              (bptt, "--bptt"), (steps, "--steps")] {
+            try FlagCheck.atLeast(1, value, flag)
+        }
+        try FlagCheck.atLeast(0, sample, "--sample")
+        try FlagCheck.threads(threads)
     }
 
     func run() throws { try CLIErrors.reporting { try measure() } }

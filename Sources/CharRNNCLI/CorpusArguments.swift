@@ -37,11 +37,11 @@ struct CorpusLoadArguments: ParsableArguments {
     var replaceInvalid = false
 
     @Option(name: [.customLong("val-fraction"), .customLong("validation-fraction")],
-            help: "Fraction of units for the validation split (taken after the training split; default 0.05, 0 with --valid-file).")
+            parsing: .unconditional, help: "Fraction of units for the validation split (taken after the training split; default 0.05, 0 with --valid-file).")
     var validationFractionOption: Double?
 
     @Option(name: .customLong("test-fraction"),
-            help: "Fraction of units for the test split (the end of the corpus; default 0.05, 0 with --test-file).")
+            parsing: .unconditional, help: "Fraction of units for the test split (the end of the corpus; default 0.05, 0 with --test-file).")
     var testFractionOption: Double?
 
     @Option(name: .customLong("valid-file"),
@@ -54,10 +54,10 @@ struct CorpusLoadArguments: ParsableArguments {
                                valueName: "path"))
     var testFiles: [String] = []
 
-    @Option(help: "Largest vocabulary size, <unk> included (most frequent units in the training split).")
+    @Option(parsing: .unconditional, help: "Largest vocabulary size, <unk> included (most frequent units in the training split).")
     var maxVocab: Int?
 
-    @Option(name: .customLong("min-count"), help: "Units seen fewer times than this in the training split become <unk> (default 1).")
+    @Option(name: .customLong("min-count"), parsing: .unconditional, help: "Units seen fewer times than this in the training split become <unk> (default 1).")
     var minCountOption: Int?
 
     var minCount: Int { minCountOption ?? 1 }
@@ -68,8 +68,10 @@ struct CorpusLoadArguments: ParsableArguments {
     var testFraction: Double { testFiles.isEmpty ? (testFractionOption ?? 0.05) : 0 }
 
     func validate() throws {
-        if let maxVocab, maxVocab < 2 { throw ValidationError("--max-vocab must be at least 2, got \(maxVocab)") }
-        if minCount < 1 { throw ValidationError("--min-count must be at least 1, got \(minCount)") }
+        try FlagCheck.atLeast(2, maxVocab, "--max-vocab")
+        try FlagCheck.atLeast(1, minCount, "--min-count")
+        try FlagCheck.fraction(validationFractionOption, "--val-fraction")
+        try FlagCheck.fraction(testFractionOption, "--test-fraction")
         if validationFractionOption != nil && !validationFiles.isEmpty {
             throw ValidationError("--val-fraction and --valid-file both set the validation split: give one of them")
         }

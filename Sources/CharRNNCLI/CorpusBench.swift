@@ -15,8 +15,10 @@ struct CorpusBench: ParsableCommand {
 
     @OptionGroup var tokenizer: TokenizerArguments
 
-    @Option(help: "Timed repetitions (the best is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions (the best is reported).")
     var repeats: Int = 3
+
+    func validate() throws { try FlagCheck.atLeast(1, repeats, "--repeats") }
 
     func run() throws {
         try CLIErrors.reporting {

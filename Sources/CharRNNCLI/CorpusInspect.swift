@@ -16,7 +16,7 @@ struct CorpusInspect: ParsableCommand {
     @OptionGroup var tokenizer: TokenizerArguments
     @OptionGroup var load: CorpusLoadArguments
 
-    @Option(help: "How many of the most frequent units to list.")
+    @Option(parsing: .unconditional, help: "How many of the most frequent units to list.")
     var top: Int = 20
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -24,7 +24,7 @@ struct CorpusInspect: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one PATH") }
-        if top < 0 { throw ValidationError("--top must be at least 0") }
+        try FlagCheck.atLeast(0, top, "--top")
     }
 
     /// The JSON report (keys snake_case).

@@ -38,9 +38,9 @@ struct EvalCommand: ParsableCommand {
     var paths: [String] = []
     @Option(help: "Which part of the corpus: all, or the test/validation split by the checkpoint's fractions (default: all; test with --long-range).")
     var split: Split?
-    @Option(help: "Parallel streams.") var batch: Int = 1
-    @Option(help: "Window length (with --batch > 1 and --long-range; one stream is read token by token).") var bptt: Int = 200
-    @Option(help: "Compute threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Parallel streams.") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "Window length (with --batch > 1 and --long-range; one stream is read token by token).") var bptt: Int = 200
+    @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 2
     @Option(help: "Score token by token through the generation path with these weights (f32 or f16), as one stream (--batch 1).")
     var weights: StreamStepper.WeightFormat?
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD instead of failing.") var replaceInvalid = false
@@ -49,14 +49,14 @@ struct EvalCommand: ParsableCommand {
     var longRange = false
     @Option(help: "Long-range task: auto (recall when the text is the synthetic recall task), delimiters or recall.")
     var task: LongRangeTaskChoice = .auto
-    @Option(help: "Order n of the n-gram baseline for --long-range (0: no baseline).") var ngramOrder: Int = 5
-    @Option(help: "Fit the n-gram on at most this many units: the end of the training split (bounds its memory).")
+    @Option(parsing: .unconditional, help: "Order n of the n-gram baseline for --long-range (0: no baseline).") var ngramOrder: Int = 5
+    @Option(parsing: .unconditional, help: "Fit the n-gram on at most this many units: the end of the training split (bounds its memory).")
     var ngramMaxTrain: Int = 5_000_000
     @Option(help: "With --long-range: also write RUN_DIR/long-range.json (for charrnn report).") var save: String?
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
+        try FlagCheck.atLeast(1, batch, "--batch")
+        try FlagCheck.atLeast(1, bptt, "--bptt")
         if !longRange && (save != nil || task != .auto) {
             throw ValidationError("--save and --task apply to --long-range only")
         }
@@ -64,8 +64,9 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--weights scores one stream token by token: use it with --batch 1 and without --long-range")
         }
         if longRange && batch != 1 { throw ValidationError("--long-range reads the text as one stream: --batch must be 1") }
-        if !(0...32).contains(ngramOrder) { throw ValidationError("--ngram-order must be between 0 and 32, got \(ngramOrder)") }
-        if ngramMaxTrain < 1 { throw ValidationError("--ngram-max-train must be at least 1, got \(ngramMaxTrain)") }
+        try FlagCheck.within(0...32, ngramOrder, "--ngram-order")
+        try FlagCheck.atLeast(1, ngramMaxTrain, "--ngram-max-train")
+        try FlagCheck.threads(threads)
     }
 
     func run() throws {
@@ -94,6 +95,7 @@ struct EvalCommand: ParsableCommand {
             } else {
                 try Evaluator.evaluate(model: loaded.model, ids: ids, batchSize: batch, bptt: bptt, unknownUnits: unknown)
             }
+            try Self.requireFinite(result, checkpoint: checkpoint)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -104,6 +106,17 @@ struct EvalCommand: ParsableCommand {
                 print(String(format: "%.4f nats/unit  %.4f bits/unit  perplexity %.3f",
                              result.natsPerUnit, result.bitsPerUnit, result.perplexity))
             }
+        }
+    }
+
+    /// Refuses a score that is not a finite number (a model whose outputs overflow), so that neither
+    /// the text nor the JSON ever shows nan or inf; names the checkpoint.
+    static func requireFinite(_ result: EvaluationResult, checkpoint: String) throws {
+        guard result.natsPerUnit.isFinite, result.bitsPerUnit.isFinite else {
+            throw CheckpointError.malformed(checkpoint, "the model's loss on this text is not a finite number (\(result.natsPerUnit) nats/unit): its outputs overflow")
+        }
+        guard result.perplexity.isFinite else {
+            throw CheckpointError.malformed(checkpoint, "perplexity e^\(result.natsPerUnit) overflows a double: the model is far worse than uniform on this text")
         }
     }
 
@@ -171,6 +184,7 @@ struct EvalCommand: ParsableCommand {
         let comparison = try LongRangeComparison(
             model: loaded.model, vocabulary: loaded.vocabulary, scored: corpus.ids[range], training: ngramTraining.suffix(ngramMaxTrain),
             task: task, ngramOrder: order, bptt: bptt, source: source)
+        if let entropy = comparison.crossEntropy { try Self.requireFinite(entropy, checkpoint: checkpoint) }
         if let save {
             let directory = URL(fileURLWithPath: save)
             do {

@@ -29,20 +29,20 @@ struct VanishingCommand: ParsableCommand {
 
     @Option(help: "Corpus files.") var corpus: [String] = ["corpora/synth/brackets.txt"]
     @Option(help: "Output directory.") var out: String = "runs/vanishing"
-    @Option(help: "Optimizer steps per run.") var steps: Int = 1500
-    @Option(help: "Hidden size.") var hidden: Int = 128
-    @Option(help: "Embedding size.") var embed: Int = 32
-    @Option(help: "Steps per truncated-BPTT window (T).") var bptt: Int = 100
-    @Option(help: "Parallel streams (B).") var batch: Int = 32
-    @Option(help: "Adam learning rate.") var lr: Double = 2e-3
-    @Option(help: "Global-norm clipping threshold of the runs with clipping.") var clipNorm: Double = 0.5
+    @Option(parsing: .unconditional, help: "Optimizer steps per run.") var steps: Int = 1500
+    @Option(parsing: .unconditional, help: "Hidden size.") var hidden: Int = 128
+    @Option(parsing: .unconditional, help: "Embedding size.") var embed: Int = 32
+    @Option(parsing: .unconditional, help: "Steps per truncated-BPTT window (T).") var bptt: Int = 100
+    @Option(parsing: .unconditional, help: "Parallel streams (B).") var batch: Int = 32
+    @Option(parsing: .unconditional, help: "Adam learning rate.") var lr: Double = 2e-3
+    @Option(parsing: .unconditional, help: "Global-norm clipping threshold of the runs with clipping.") var clipNorm: Double = 0.5
     @Option(help: "Comma-separated subset of the runs (default: all).") var runs: String?
-    @Option(help: "Evaluate the validation split every N steps (and at the end).") var evalEvery: Int = 200
-    @Option(help: "Order of the n-gram baseline (0: none).") var ngramOrder: Int = 5
-    @Option(help: "Window length of the gradient-flow measurement.") var flowLength: Int = 100
-    @Option(help: "Windows of the gradient-flow measurement.") var flowWindows: Int = 20
-    @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Compute threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Evaluate the validation split every N steps (and at the end).") var evalEvery: Int = 200
+    @Option(parsing: .unconditional, help: "Order of the n-gram baseline (0: none).") var ngramOrder: Int = 5
+    @Option(parsing: .unconditional, help: "Window length of the gradient-flow measurement.") var flowLength: Int = 100
+    @Option(parsing: .unconditional, help: "Windows of the gradient-flow measurement.") var flowWindows: Int = 20
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 2
     @Flag(help: "No progress output.") var quiet = false
 
     func options() throws -> VanishingExperiment.Options {
@@ -76,7 +76,14 @@ struct VanishingCommand: ParsableCommand {
         return options
     }
 
-    func validate() throws { _ = try options() }
+    func validate() throws {
+        try FlagCheck.positive(lr, "--lr")
+        try FlagCheck.positive(clipNorm, "--clip-norm")
+        try FlagCheck.atLeast(0, evalEvery, "--eval-every")
+        try FlagCheck.within(0...32, ngramOrder, "--ngram-order")
+        try FlagCheck.threads(threads)
+        _ = try options()
+    }
 
     func run() throws {
         try CLIErrors.reporting {

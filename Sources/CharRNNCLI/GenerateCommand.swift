@@ -40,22 +40,22 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Text the model reads before sampling.") var prime: String?
     @Option(help: "File whose text is the prime.") var primeFile: String?
     @Option(help: "Prime units outside the vocabulary: error, skip or unk.") var unknown: UnknownPrimePolicy = .error
-    @Option(help: "Units to generate per sample; 0: until a --stop string (at most --max-length units).") var length: Int = 500
-    @Option(help: "With --length 0: the most units a sample may take without reaching a stop string (default \(defaultMaxLength)).")
+    @Option(parsing: .unconditional, help: "Units to generate per sample; 0: until a --stop string (at most --max-length units).") var length: Int = 500
+    @Option(parsing: .unconditional, help: "With --length 0: the most units a sample may take without reaching a stop string (default \(defaultMaxLength)).")
     var maxLength: Int?
     @Option(help: ArgumentHelp("End a sample right after this string is generated (repeatable; escapes \\n \\t \\r \\\\).",
                                valueName: "string"))
     var stop: [String] = []
     @Flag(help: "Leave the stop string out of the output.") var stripStop = false
-    @Option(help: "Softmax temperature (> 0).") var temperature: Double = 1
-    @Option(help: "Sample among the K most probable units only.") var topK: Int?
-    @Option(help: "Nucleus sampling: smallest set with probability ≥ P, P in (0, 1].") var topP: Double?
+    @Option(parsing: .unconditional, help: "Softmax temperature (> 0).") var temperature: Double = 1
+    @Option(parsing: .unconditional, help: "Sample among the K most probable units only.") var topK: Int?
+    @Option(parsing: .unconditional, help: "Nucleus sampling: smallest set with probability ≥ P, P in (0, 1].") var topP: Double?
     @Flag(help: "Always take the most probable unit.") var greedy = false
-    @Option(help: "Random seed (default: a random one, printed to standard error).") var seed: UInt64?
-    @Option(help: "Independent samples, computed as one batch.") var samples: Int = 1
+    @Option(parsing: .unconditional, help: "Random seed (default: a random one, printed to standard error).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Independent samples, computed as one batch.") var samples: Int = 1
     @Flag(help: "Read one prime per line from standard input and print a sample for each (model loaded once).")
     var interactive = false
-    @Option(help: "Compute threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 2
     @Option(help: "Weights as stored for sampling one stream: f16 (half the memory traffic; costs ~2e-6 nats/char on tinyshakespeare) or f32 (the checkpoint's values).")
     var weights: StreamStepper.WeightFormat = .f16
     @Flag(help: "Measure delimiter balance of the generated text; print the report to standard error.") var report = false
@@ -64,21 +64,29 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         do { try sampling.validate() } catch { throw ValidationError("\(error)") }
-        if length < 0 { throw ValidationError("--length must be ≥ 0, got \(length)") }
+        try FlagCheck.atLeast(0, length, "--length")
         if length == 0 && stop.isEmpty {
             throw ValidationError("--length 0 means until a stop string: give at least one --stop (or --length N > 0)")
         }
         if let maxLength {
             if length != 0 { throw ValidationError("--max-length applies only with --length 0 (--length \(length) already bounds a sample)") }
-            if maxLength < 1 { throw ValidationError("--max-length must be at least 1, got \(maxLength)") }
+            try FlagCheck.atLeast(1, maxLength, "--max-length")
         }
         if stripStop && stop.isEmpty { throw ValidationError("--strip-stop needs at least one --stop") }
         for string in stop { _ = try Self.unescaped(string) }
-        if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        try FlagCheck.atLeast(1, samples, "--samples")
         if interactive && (prime != nil || primeFile != nil) {
             throw ValidationError("--interactive reads the primes from standard input: leave out --prime and --prime-file")
         }
         if interactive && reportJson != nil { throw ValidationError("--report-json cannot be used with --interactive (use --report)") }
+        try FlagCheck.threads(threads)
+        if let primeFile {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: primeFile, isDirectory: &isDirectory) else {
+                throw ValidationError("--prime-file \(primeFile): no such file")
+            }
+            if isDirectory.boolValue { throw ValidationError("--prime-file \(primeFile): is a directory, not a file") }
+        }
     }
 
     var sampling: SamplingOptions { SamplingOptions(temperature: temperature, topK: topK, topP: topP, greedy: greedy) }
@@ -118,7 +126,7 @@ struct GenerateCommand: ParsableCommand {
             var primeText = prime ?? ""
             if let primeFile {
                 guard let data = FileManager.default.contents(atPath: primeFile) else {
-                    throw CorpusError.missingPath(primeFile)
+                    throw GenerationError.invalidOption("--prime-file \(primeFile): cannot be read")
                 }
                 guard let text = String(data: data, encoding: .utf8) else {
                     throw GenerationError.invalidOption("--prime-file \(primeFile): not valid UTF-8")

@@ -30,25 +30,25 @@ struct GradientsCommand: ParsableCommand {
     @Argument(help: "Checkpoint directory (or run directory, meaning its latest/); omit to measure an untrained model.")
     var checkpoint: String?
     @Option(help: "Text to run the model on (files, directories or -).") var corpus: [String] = []
-    @Option(help: "T: steps per window (distances 0…T−1).") var length: Int = 100
-    @Option(help: "W: windows to average over.") var windows: Int = 10
-    @Option(help: "Parallel streams per window.") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "T: steps per window (distances 0…T−1).") var length: Int = 100
+    @Option(parsing: .unconditional, help: "W: windows to average over.") var windows: Int = 10
+    @Option(parsing: .unconditional, help: "Parallel streams per window.") var batch: Int = 1
 
     // Untrained model
     @Option(help: "Recurrent cell of an untrained model: lstm, gru or rnn.") var cell: CellKind?
-    @Option(help: "Hidden size of an untrained model.") var hidden: Int?
-    @Option(help: "Layers of an untrained model.") var layers: Int?
-    @Option(help: "Embedding size of an untrained model.") var embed: Int?
+    @Option(parsing: .unconditional, help: "Hidden size of an untrained model.") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Layers of an untrained model.") var layers: Int?
+    @Option(parsing: .unconditional, help: "Embedding size of an untrained model.") var embed: Int?
     @Option(help: "Skip connections of an untrained model: none, residual or dense.") var skip: SkipMode?
     @Option(name: .customLong("init"), help: "Recurrent weight initialization of an untrained model: default or orthogonal.")
     var initialization: Initialization?
-    @Option(help: "LSTM forget-gate bias of an untrained model (e.g. 1).") var forgetBias: Double?
-    @Option(help: "Multiply every weight_hh by this factor before measuring.") var recurrentScale: Double?
-    @Option(help: "Seed of the untrained model's initialization.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "LSTM forget-gate bias of an untrained model (e.g. 1).") var forgetBias: Double?
+    @Option(parsing: .unconditional, help: "Multiply every weight_hh by this factor before measuring.") var recurrentScale: Double?
+    @Option(parsing: .unconditional, help: "Seed of the untrained model's initialization.") var seed: UInt64 = 1
 
     @Flag(help: "Print one JSON object (the gradient-flow.json contents).") var json = false
     @Option(help: "Also write RUN_DIR/gradient-flow.json (for charrnn report).") var save: String?
-    @Option(help: "Compute threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 1
     @OptionGroup var tokenizer: TokenizerArguments
 
     var architectureOptionsGiven: [String] {
@@ -65,19 +65,21 @@ struct GradientsCommand: ParsableCommand {
 
     func validate() throws {
         if corpus.isEmpty { throw ValidationError("--corpus is required: the text the model reads") }
-        if length < 1 { throw ValidationError("--length must be at least 1, got \(length)") }
-        if windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows)") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let recurrentScale, !(recurrentScale.isFinite) { throw ValidationError("--recurrent-scale must be finite") }
+        for (value, flag) in [(length, "--length"), (windows, "--windows"), (batch, "--batch")] {
+            try FlagCheck.atLeast(1, value, flag)
+        }
+        try FlagCheck.finite(recurrentScale, "--recurrent-scale")
         if checkpoint != nil, let first = architectureOptionsGiven.first {
             throw ValidationError("\(first) describes an untrained model; a CHECKPOINT fixes the architecture")
         }
         if checkpoint == nil && cell == nil {
             throw ValidationError("give a CHECKPOINT, or --cell (and --hidden, …) for an untrained model")
         }
-        if let hidden, hidden < 1 { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
-        if let layers, layers < 1 { throw ValidationError("--layers must be at least 1, got \(layers)") }
-        if let embed, embed < 1 { throw ValidationError("--embed must be at least 1, got \(embed)") }
+        for (value, flag) in [(hidden, "--hidden"), (layers, "--layers"), (embed, "--embed")] {
+            try FlagCheck.atLeast(1, value, flag)
+        }
+        try FlagCheck.finite(forgetBias, "--forget-bias")
+        try FlagCheck.threads(threads)
         if forgetBias != nil && cell != .lstm { throw ValidationError("--forget-bias applies to --cell lstm only") }
     }
 
@@ -100,7 +102,7 @@ struct GradientsCommand: ParsableCommand {
                 let config = ModelConfig(vocabularySize: text.vocabulary.count, embeddingSize: embed ?? 64,
                                          hiddenSize: hidden ?? 128, layers: layers ?? 1, cell: cell ?? .rnn,
                                          skip: skip ?? .none, dropout: 0, initialization: options)
-                if let problem = config.validationError { throw ValidationError(problem) }
+                if let problem = config.validationError { throw FlagNames.validationError(problem) }
                 model = LanguageModel<Float>(config: config, seed: seed)
                 ids = text.ids
                 description = GradientFlowMeasurement.describe(options, recurrentScale: recurrentScale)

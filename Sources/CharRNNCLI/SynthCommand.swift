@@ -20,13 +20,13 @@ struct SynthCommand: ParsableCommand {
     @Argument(help: "Task: brackets, recall or quotes.")
     var task: SyntheticTask
 
-    @Option(help: "Length of the text in units (characters).")
+    @Option(parsing: .unconditional, help: "Length of the text in units (characters).")
     var size: Int = 200_000
 
-    @Option(help: "Largest opener-to-closer (key-to-cue) distance in units.")
+    @Option(parsing: .unconditional, help: "Largest opener-to-closer (key-to-cue) distance in units.")
     var maxDistance: Int = 400
 
-    @Option(help: "Seed of the random stream.")
+    @Option(parsing: .unconditional, help: "Seed of the random stream.")
     var seed: UInt64 = 1
 
     @Option(name: [.short, .customLong("output")], help: "Output file.")
@@ -37,6 +37,14 @@ struct SynthCommand: ParsableCommand {
 
     @Flag(help: "Also write the scoring events to FILE.events.json.")
     var events = false
+
+    func validate() throws {
+        do {
+            try SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed).validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
 
     func run() throws {
         let corpus = try SyntheticCorpus(SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed))

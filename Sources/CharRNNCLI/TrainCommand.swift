@@ -35,51 +35,51 @@ struct TrainCommand: ParsableCommand {
 
     // Model
     @Option(help: "Recurrent cell: lstm (default), gru or rnn.") var cell: CellKind?
-    @Option(help: "Number of recurrent layers (default 2).") var layers: Int?
-    @Option(help: "Hidden size of each layer (default 512).") var hidden: Int?
-    @Option(help: "Embedding size (default 64).") var embed: Int?
-    @Option(help: "Dropout probability between layers and before the decoder, in [0, 1) (default 0.25).") var dropout: Double?
-    @Option(help: "Dropout probability on the embedding output, in [0, 1) (default 0; word_language_model: same as --dropout).")
+    @Option(parsing: .unconditional, help: "Number of recurrent layers (default 2).") var layers: Int?
+    @Option(parsing: .unconditional, help: "Hidden size of each layer (default 512).") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Embedding size (default 64).") var embed: Int?
+    @Option(parsing: .unconditional, help: "Dropout probability between layers and before the decoder, in [0, 1) (default 0.25).") var dropout: Double?
+    @Option(parsing: .unconditional, help: "Dropout probability on the embedding output, in [0, 1) (default 0; word_language_model: same as --dropout).")
     var embedDropout: Double?
     @Option(help: "Skip connections: none (default), residual or dense.") var skip: SkipMode?
     @Flag(help: "Orthogonal recurrent weight matrices.") var orthogonal = false
-    @Option(help: "LSTM forget-gate bias (e.g. 1).") var forgetBias: Double?
+    @Option(parsing: .unconditional, help: "LSTM forget-gate bias (e.g. 1).") var forgetBias: Double?
     @Option(help: "Encoder/decoder initialization: torch (default; nn.Embedding N(0,1), nn.Linear ±1/√H) or word-lm (±0.1, bias 0).")
     var encoderInit: EncoderDecoderInit?
 
     // Windows
-    @Option(help: "Steps per truncated-BPTT window (T; default 100).") var bptt: Int?
-    @Option(help: "Parallel streams per batch (B; default 50).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Steps per truncated-BPTT window (T; default 100).") var bptt: Int?
+    @Option(parsing: .unconditional, help: "Parallel streams per batch (B; default 50).") var batch: Int?
 
     // Length
-    @Option(help: "Stop after this many epochs.") var epochs: Int?
-    @Option(help: "Stop at this many optimizer steps in total (counting resumed steps).") var maxSteps: Int?
-    @Option(help: "Stop after this much training time in this invocation: seconds, or 90s, 20m, 2h.")
+    @Option(parsing: .unconditional, help: "Stop after this many epochs.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Stop at this many optimizer steps in total (counting resumed steps).") var maxSteps: Int?
+    @Option(parsing: .unconditional, help: "Stop after this much training time in this invocation: seconds, or 90s, 20m, 2h.")
     var timeLimit: String?
-    @Option(help: "Early stopping: stop after N validations in a row without a new best.") var patience: Int?
+    @Option(parsing: .unconditional, help: "Early stopping: stop after N validations in a row without a new best.") var patience: Int?
 
     // Optimization
     @Option(help: "Optimizer: adam (default), adamw, rmsprop or sgd.") var optimizer: String?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(help: "Momentum (sgd, rmsprop).") var momentum: Double?
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Double?
+    @Option(parsing: .unconditional, help: "Momentum (sgd, rmsprop).") var momentum: Double?
     @Flag(help: "Nesterov momentum (sgd).") var nesterov = false
-    @Option(help: "RMSProp smoothing constant.") var alpha: Double?
-    @Option(help: "Adam betas, as B1,B2.") var betas: String?
-    @Option(help: "Optimizer epsilon.") var eps: Double?
-    @Option(help: "Weight decay (L2; decoupled for adamw).") var weightDecay: Double?
-    @Option(help: "constant (default) | step:EVERY:GAMMA | exp:GAMMA | cosine:MIN | plateau:FACTOR:PATIENCE")
+    @Option(parsing: .unconditional, help: "RMSProp smoothing constant.") var alpha: Double?
+    @Option(parsing: .unconditional, help: "Adam betas, as B1,B2.") var betas: String?
+    @Option(parsing: .unconditional, help: "Optimizer epsilon.") var eps: Double?
+    @Option(parsing: .unconditional, help: "Weight decay (L2; decoupled for adamw).") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "constant (default) | step:EVERY:GAMMA | exp:GAMMA | cosine:MIN | plateau:FACTOR:PATIENCE")
     var lrSchedule: String?
-    @Option(help: "Linear learning-rate warmup over this many steps (default 0).") var warmup: Int?
-    @Option(help: "Clip the global gradient L2 norm to this (0: off; default 5).") var clipNorm: Double?
-    @Option(help: "Clamp every gradient element to ±this (off by default).") var clipValue: Double?
+    @Option(parsing: .unconditional, help: "Linear learning-rate warmup over this many steps (default 0).") var warmup: Int?
+    @Option(parsing: .unconditional, help: "Clip the global gradient L2 norm to this (0: off; default 5).") var clipNorm: Double?
+    @Option(parsing: .unconditional, help: "Clamp every gradient element to ±this (off by default).") var clipValue: Double?
 
     // Evaluation and output
-    @Option(help: "Evaluate the validation split every N steps (0: only at the end; default 200).") var evalEvery: Int?
-    @Option(help: "Score the validation split as N parallel streams (fewer: closer to the exact figure; default 10).")
+    @Option(parsing: .unconditional, help: "Evaluate the validation split every N steps (0: only at the end; default 200).") var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Score the validation split as N parallel streams (fewer: closer to the exact figure; default 10).")
     var valBatch: Int?
-    @Option(help: "Save OUT/latest every N steps, or every so much training time (600s, 10m, 1h); 0: only at the end (default 200).")
+    @Option(parsing: .unconditional, help: "Save OUT/latest every N steps, or every so much training time (600s, 10m, 1h); 0: only at the end (default 200).")
     var checkpointEvery: String?
-    @Option(help: "Log a train record to metrics.jsonl every N steps (default 1).") var logEvery: Int?
+    @Option(parsing: .unconditional, help: "Log a train record to metrics.jsonl every N steps (default 1).") var logEvery: Int?
     @Option(help: "Output (run) directory.") var out: String = "runs/charrnn"
     @Flag(help: "Continue the run in --out from its latest checkpoint, with its own settings.") var resume = false
     @Option(help: "Start a new run with the settings of this config.json (or checkpoint or run directory).")
@@ -88,8 +88,8 @@ struct TrainCommand: ParsableCommand {
     var initFrom: String?
 
     // Runtime
-    @Option(help: "Random seed (initialization and dropout; default 1).") var seed: UInt64?
-    @Option(help: "Compute threads (default 2).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Random seed (initialization and dropout; default 1).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Compute threads (default 2).") var threads: Int?
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print a JSON summary of the finished run to standard output.") var json = false
 
@@ -136,6 +136,36 @@ struct TrainCommand: ParsableCommand {
         if !resume && config == nil && paths.isEmpty {
             throw ValidationError("give the corpus files to train on (or --resume / --config to take a run's)")
         }
+        try validateNumbers()
+    }
+
+    /// Every numeric flag on its own (ranges that depend on other settings, such as a cosine MIN
+    /// above the learning rate, are checked by the library once the run's settings are known).
+    /// Runs before anything is read or created.
+    func validateNumbers() throws {
+        for (value, flag) in [(layers, "--layers"), (hidden, "--hidden"), (embed, "--embed"), (bptt, "--bptt"),
+                              (batch, "--batch"), (epochs, "--epochs"), (maxSteps, "--max-steps"),
+                              (patience, "--patience"), (valBatch, "--val-batch"), (logEvery, "--log-every")] {
+            try FlagCheck.atLeast(1, value, flag)
+        }
+        try FlagCheck.atLeast(0, warmup, "--warmup")
+        try FlagCheck.atLeast(0, evalEvery, "--eval-every")
+        try FlagCheck.threads(threads)
+        try FlagCheck.fraction(dropout, "--dropout")
+        try FlagCheck.fraction(embedDropout, "--embed-dropout")
+        try FlagCheck.finite(forgetBias, "--forget-bias")
+        try FlagCheck.positive(lr, "--lr")
+        try FlagCheck.fraction(momentum, "--momentum")
+        try FlagCheck.fraction(alpha, "--alpha")
+        try FlagCheck.positive(eps, "--eps")
+        try FlagCheck.nonNegative(weightDecay, "--weight-decay")
+        try FlagCheck.nonNegative(clipNorm, "--clip-norm")
+        try FlagCheck.positive(clipValue, "--clip-value")
+        if let timeLimit { _ = try Self.parseDuration(timeLimit) }
+        if let checkpointEvery { _ = try Self.parseCheckpointCadence(checkpointEvery) }
+        if let lrSchedule {
+            do { _ = try LRScheduleConfig.parse(lrSchedule, warmup: warmup ?? 0) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     /// The run's settings: `base` (a run's configuration) or the defaults, with every flag given on
@@ -164,9 +194,10 @@ struct TrainCommand: ParsableCommand {
             training.schedule = try LRScheduleConfig.parse(lrSchedule ?? training.schedule.specification,
                                                            warmup: warmup ?? training.schedule.warmupSteps)
         }
-        if let clipNorm { training.clipping.maxNorm = clipNorm > 0 ? clipNorm : nil }
+        if let clipNorm { training.clipping.maxNorm = clipNorm == 0 ? nil : clipNorm }  // 0: off
         if let clipValue { training.clipping.maxValue = clipValue }
         try training.clipping.validate()
+        try training.schedule.validate(baseLearningRate: training.optimizer.learningRate)
         if let value = corpusOptions.validationFractionOption { training.validationFraction = value }
         if let value = corpusOptions.testFractionOption { training.testFraction = value }
         // A split given as files (on the command line, or by the base run) is not cut by a fraction.
@@ -197,7 +228,7 @@ struct TrainCommand: ParsableCommand {
         if orthogonal { model.initialization.orthogonalRecurrent = true }
         if let forgetBias { model.initialization.forgetGateBias = forgetBias }
         if let encoderInit { model.initialization.encoderDecoder = encoderInit }
-        if let problem = model.validationError { throw ValidationError(problem) }
+        if let problem = model.validationError { throw FlagNames.validationError(problem) }
         return (model, training, tokenizer.options(over: base?.tokenizer ?? TokenizerOptions()))
     }
 

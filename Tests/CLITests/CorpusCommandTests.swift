@@ -152,10 +152,11 @@ import TestSupport
                           contains: [empty])
     }
 
-    @Test func usageErrorsExitWithArgumentParserStatus() throws {
+    @Test func usageErrorsAreOneLineWithStatusOne() throws {
         let run = try Self.run(["corpus", "inspect", "x", "--unit", "syllable"])
-        #expect(run.status == 64)
+        #expect(run.status == 1)
         #expect(run.stderr.contains("syllable"))
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 
     // MARK: corpus get

@@ -94,7 +94,7 @@ import TestSupport
         try expectFailure(["train", corpus, "--hidden", "24", "--embed", "8", "--layers", "1", "--bptt", "10", "--batch", "4",
                            "--max-steps", "20", "--out", out, "--resume"], mentioning: "architecture")
         try expectFailure(["train", corpus, "--val-batch", "0", "--out", "\(root.path)/vb"], mentioning: "--val-batch")
-        try expectFailure(["train", corpus, "--embed-dropout", "1", "--out", "\(root.path)/ed"], mentioning: "embedding dropout")
+        try expectFailure(["train", corpus, "--embed-dropout", "1", "--out", "\(root.path)/ed"], mentioning: "--embed-dropout")
         // An output directory that cannot be written (a regular file stands in the way).
         let blocker = root.appendingPathComponent("file")
         try Data("x".utf8).write(to: blocker)

@@ -81,10 +81,10 @@ import TextCorpus
                                "test": Self.trainText.count / 10])
 
         let conflict = try CLI.run(["corpus", "inspect", train, "--valid-file", valid, "--val-fraction", "0.1"])
-        #expect(conflict.status == 64)
+        #expect(conflict.status == 1)
         #expect(conflict.stderr.contains("--val-fraction and --valid-file both set the validation split"))
         let testConflict = try CLI.run(["corpus", "inspect", train, "--test-file", valid, "--test-fraction", "0"])
-        #expect(testConflict.status == 64)
+        #expect(testConflict.status == 1)
         #expect(testConflict.stderr.contains("--test-fraction and --test-file"))
     }
 

@@ -122,8 +122,33 @@ public struct Checkpoint {
                 throw CheckpointError.mismatch(path, "tensor \(slot.name): F64 element \(index) is beyond the range of F32")
             }
             tensor.copyFloats(into: parameters.values(slot))
+            try requireFinite(UnsafeBufferPointer(parameters.values(slot)), tensor: slot.name, path: path)
         }
         return parameters
+    }
+
+    /// Throws `CheckpointError.malformed` naming `tensor` (in the file at `path`) and its first element
+    /// that is NaN or ±inf: such a weight or state poisons every value computed from it (a model that
+    /// draws only `<unk>`, a loss of NaN), so it is refused at load time instead.
+    static func requireFinite(_ values: UnsafeBufferPointer<Float>, tensor: String, path: String) throws {
+        guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw CheckpointError.malformed(path, "tensor \(tensor): element \(index) is \(values[index]); every value must be finite (the file is damaged or the run diverged)")
+    }
+
+    /// `requireFinite` on every tensor of a trainer state loaded from `path`.
+    static func requireFinite(_ tensors: TrainerTensors, path: String) throws {
+        for name in tensors.optimizerBuffers.keys.sorted() {
+            try tensors.optimizerBuffers[name, default: []].withUnsafeBufferPointer {
+                try requireFinite($0, tensor: "optimizer.\(name)", path: path)
+            }
+        }
+        let carried = tensors.carried
+        for k in 0..<carried.layers {
+            try requireFinite(UnsafeBufferPointer(carried.h[k].pointer), tensor: "state.h_l\(k)", path: path)
+            if carried.hasCell {
+                try requireFinite(UnsafeBufferPointer(carried.c[k].pointer), tensor: "state.c_l\(k)", path: path)
+            }
+        }
     }
 
     /// Loads the trainer state stored with the checkpoint at `path` (for `--resume`).
@@ -144,6 +169,7 @@ public struct Checkpoint {
         let tensorsURL = directory.appendingPathComponent(stateTensorsFile)
         let tensors = try TrainerTensors.load(try SafetensorsFile.read(from: tensorsURL), path: tensorsURL.path,
                                               model: model, batchSize: batchSize, bufferNames: state.optimizer.bufferNames)
+        try requireFinite(tensors, path: tensorsURL.path)
         return (state, tensors)
     }
 }

@@ -51,20 +51,32 @@ public struct TokenSampler: Sendable {
 
     /// The id drawn from `logits` (V values) given `uniform`, a number in [0, 1) from the caller's
     /// seeded generator (so the same seed gives the same text).
+    ///
+    /// A unit whose logit is −inf (how `Generator` masks `<unk>`) or NaN is never drawn while any other
+    /// unit has a number; units at +inf share all the probability. Only when every logit is −inf or
+    /// NaN does the draw fall back to the last id whose logit is not −inf (else the last id), so a
+    /// masked id 0 is never returned from a vocabulary of two units or more.
     public mutating func sample(logits: UnsafeBufferPointer<Float>, uniform: Double) -> Int32 {
         let count = logits.count
         precondition(count == probabilities.count, "logits size \(count) ≠ vocabulary size \(probabilities.count)")
-        if options.greedy {
-            var best = 0
-            for index in 1..<count where logits[index] > logits[best] { best = index }
-            return Int32(best)
+        // The largest logit that is a number (NaN compares false, so it never wins).
+        var best = -1
+        for index in 0..<count where !logits[index].isNaN && logits[index] > -.infinity {
+            if best < 0 || logits[index] > logits[best] { best = index }
         }
+        guard best >= 0 else {
+            let fallback = (0..<count).last(where: { logits[$0] != -.infinity }) ?? count - 1
+            return Int32(fallback)
+        }
+        if options.greedy { return Int32(best) }
         // Softmax at temperature, in Double for a stable cumulative sum.
-        var maximum = -Double.infinity
-        for index in 0..<count { maximum = max(maximum, Double(logits[index])) }
+        let maximum = Double(logits[best])
         var total = 0.0
         for index in 0..<count {
-            let value = exp((Double(logits[index]) - maximum) / options.temperature)
+            let logit = Double(logits[index])
+            let value = logit.isNaN ? 0
+                : maximum == .infinity ? (logit == .infinity ? 1 : 0)
+                : exp((logit - maximum) / options.temperature)
             probabilities[index] = value
             total += value
         }

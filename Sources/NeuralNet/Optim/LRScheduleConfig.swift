@@ -134,8 +134,10 @@ public struct LRScheduleConfig: Codable, Sendable, Equatable, Hashable, CustomSt
         case let .step(every, gamma):
             guard every >= 1 else { throw fail("EVERY must be a positive integer") }
             guard gamma.isFinite, gamma > 0 else { throw fail("GAMMA must be > 0") }
+            guard gamma <= 1 else { throw fail("GAMMA must be ≤ 1 (the rate decays), got \(gamma)") }
         case let .exponential(gamma):
             guard gamma.isFinite, gamma > 0 else { throw fail("GAMMA must be > 0") }
+            guard gamma <= 1 else { throw fail("GAMMA must be ≤ 1 (the rate decays), got \(gamma)") }
         case let .cosine(minimum):
             guard minimum.isFinite, minimum >= 0 else { throw fail("MIN must be >= 0") }
         case let .plateau(p):
@@ -145,6 +147,22 @@ public struct LRScheduleConfig: Codable, Sendable, Equatable, Hashable, CustomSt
             guard p.minLearningRate.isFinite, p.minLearningRate >= 0 else { throw fail("MIN_LR must be >= 0") }
             guard p.threshold.isFinite, p.threshold >= 0, p.threshold < 1 else { throw fail("threshold must be in [0, 1)") }
             guard p.eps.isFinite, p.eps >= 0 else { throw fail("eps must be >= 0") }
+        }
+    }
+
+    /// `validate()`, and the bounds that depend on the base learning rate (`baseLearningRate`, the
+    /// optimizer's `--lr`): a cosine MIN and a plateau MIN_LR are lower bounds the rate decays to, so
+    /// they may not exceed it (cosine:1e30 would otherwise drive the rate up to 1e30).
+    public func validate(baseLearningRate: Double) throws {
+        try validate()
+        let floor: (Double, String)? = switch schedule {
+        case let .cosine(minimum): (minimum, "MIN")
+        case let .plateau(p): (p.minLearningRate, "MIN_LR")
+        default: nil
+        }
+        if let (minimum, name) = floor, minimum > baseLearningRate {
+            throw OptimConfigError(option: "--lr-schedule '\(specification)'",
+                                   message: "\(name) must not exceed the learning rate (--lr \(baseLearningRate)), got \(minimum)")
         }
     }
 

@@ -42,10 +42,10 @@ public struct LRScheduler: Codable, Sendable, Equatable {
     }
 
     private static func validate(config: LRScheduleConfig, baseLearningRate: Double, totalSteps: Int?) throws {
-        try config.validate()
         guard baseLearningRate.isFinite, baseLearningRate > 0 else {
             throw OptimConfigError(option: "--lr", message: "must be a finite number > 0, got \(baseLearningRate)")
         }
+        try config.validate(baseLearningRate: baseLearningRate)
         if case .cosine = config.schedule, (totalSteps ?? 0) <= 0 {
             throw OptimConfigError(option: "--lr-schedule '\(config.specification)'",
                                    message: "needs the run's total number of steps (> 0)")
