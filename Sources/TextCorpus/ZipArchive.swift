@@ -38,16 +38,19 @@ public struct ZipArchive: Sendable {
     /// The first four bytes of a zip archive that starts with a member (local file header signature).
     public static let magic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
 
-    /// True when the file at `path` starts with the zip local-header magic `PK\x03\x04`.
+    /// True when `path` is a regular file that starts with the zip local-header magic `PK\x03\x04`.
+    /// Anything else (a FIFO, a device) is never opened for reading: false.
     public static func isZip(path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 4) else { return false }
-        return [UInt8](head) == magic
+        guard let descriptor = try? FileKind.openRegularFile(path) else { return false }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 4)
+        let got = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 4, 0) }
+        return got == 4 && head == magic
     }
 
     /// Reads the central directory of the archive at `path`.
-    /// Throws `unreadable`, or `corruptZip` for a truncated or malformed archive.
+    /// Throws `unreadable`, `zipNotRegularFile` when `path` is a FIFO, pipe or device (a zip archive is read
+    /// from its end), or `corruptZip` for a truncated or malformed archive.
     public init(path: String) throws {
         self.path = path
         let file = try ZipFile(path: path)
@@ -209,9 +212,15 @@ final class ZipFile {
 
     init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw CorpusError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        guard let kind = try FileKind.of(path: path) else { throw CorpusError.missingPath(path) }
+        guard kind == .regular else {
+            if kind == .directory { throw CorpusError.unreadable(path: path, reason: "is a directory") }
+            throw CorpusError.zipNotRegularFile(path: path)
+        }
+        do {
+            descriptor = try FileKind.openRegularFile(path)
+        } catch CorpusError.specialFile {
+            throw CorpusError.zipNotRegularFile(path: path)
         }
         let end = lseek(descriptor, 0, SEEK_END)
         guard end >= 0 else {
