@@ -252,8 +252,9 @@ public struct CorpusReader: Sendable {
 
     /// Reads every source in order and calls `body` with each chunk of well-formed UTF-8 (never empty;
     /// valid only during the call) and the source it came from, then `endOfSource` after each source.
-    /// Returns what was read. Throws `CorpusError` for unreadable, truncated, corrupt, binary or
-    /// ill-formed input (unless `replaceInvalid`), or whatever `body` throws.
+    /// Returns what was read. Throws `CorpusError` for unreadable, truncated, corrupt, binary (a NUL byte
+    /// anywhere) or ill-formed input (unless `replaceInvalid`), or whatever `body` throws. A UTF-8 byte
+    /// order mark at the start of an input is read as the character U+FEFF, with a warning.
     @discardableResult
     public func read(
         _ body: (UnsafeBufferPointer<UInt8>, Source) throws -> Void,
@@ -304,7 +305,15 @@ public struct CorpusReader: Sendable {
                     try Self.checkNotBinary(UnsafeBufferPointer(rebasing: buffer[0..<min(Int(got), Self.sniffLength)]),
                                             name: name)
                 }
+                if got >= 3 && raw[0] == 0xEF && raw[1] == 0xBB && raw[2] == 0xBF {
+                    CorpusWarnings.warn("\(name): starts with a UTF-8 byte order mark (U+FEFF), read as a character")
+                }
             }
+            // A NUL byte anywhere is binary data, not text (as in the first bytes).
+            let nul = got == 0 ? nil : raw.withUnsafeBufferPointer { buffer -> Int? in
+                memchr(buffer.baseAddress! + carry, 0, got).map { UnsafeRawPointer($0) - UnsafeRawPointer(buffer.baseAddress!) }
+            }
+            if let nul { throw CorpusError.binaryData(path: name, offset: offset + Int64(nul), reason: "NUL byte") }
             let available = carry + Int(got)
             statistics.bytes += Int64(got)
             if available == 0 { break }
@@ -372,7 +381,7 @@ public struct CorpusReader: Sendable {
     }
 
     /// Rejects data that is clearly not text: a NUL byte, or more than 1% ill-formed UTF-8 (at least 4
-    /// sequences), in the first bytes.
+    /// sequences), in the first bytes. (`read` refuses a NUL byte anywhere later too.)
     static func checkNotBinary(_ head: UnsafeBufferPointer<UInt8>, name: String) throws {
         if let nul = head.firstIndex(of: 0) {
             throw CorpusError.binaryData(path: name, offset: Int64(nul), reason: "NUL byte")

@@ -49,7 +49,8 @@ final class StreamInput: ByteInput {
         close(descriptor)
     }
 
-    private static func open(_ source: CorpusReader.Source) throws -> Int32 {
+    /// A descriptor open for reading `source`, as `init` describes.
+    static func open(_ source: CorpusReader.Source) throws -> Int32 {
         switch source {
         case .standardInput:
             let descriptor = dup(0)

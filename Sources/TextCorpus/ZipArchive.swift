@@ -57,9 +57,16 @@ public struct ZipArchive: Sendable {
         members = try Self.readCentralDirectory(file)
     }
 
-    /// The member called `name` (a file, not a directory). Throws `missingZipMember` listing some names.
+    /// The member called `name` (a file, not a directory); the first one, with a warning, when several
+    /// have that name. Throws `missingZipMember` listing some names.
     public func member(named name: String) throws -> Member {
-        if let member = members.first(where: { $0.name == name && !$0.isDirectory }) { return member }
+        let matching = members.filter { $0.name == name && !$0.isDirectory }
+        if let member = matching.first {
+            if matching.count > 1 {
+                CorpusWarnings.warn("\(path): \(matching.count) members are named '\(name)'; the first is read")
+            }
+            return member
+        }
         let available = members.filter { !$0.isDirectory }.map(\.name)
         throw CorpusError.missingZipMember(archive: path, member: name, available: available)
     }
@@ -90,6 +97,10 @@ public struct ZipArchive: Sendable {
             throw file.corrupt("no end of central directory record (truncated archive?)")
         }
         let endOffset = size - tailLength + UInt64(endIndex)
+        let trailing = tail.count - (endIndex + 22 + Int(ZipBytes.u16(tail, endIndex + 20)))
+        if trailing > 0 {
+            CorpusWarnings.warn("\(file.path): \(trailing) bytes after the end of the zip archive (its end record) ignored")
+        }
         var disk = UInt32(ZipBytes.u16(tail, endIndex + 4))
         var directoryDisk = UInt32(ZipBytes.u16(tail, endIndex + 6))
         var entries = UInt64(ZipBytes.u16(tail, endIndex + 10))
