@@ -125,8 +125,12 @@ struct GenerateCommand: ParsableCommand {
             loaded.model.threads = threads
             var primeText = prime ?? ""
             if let primeFile {
-                guard let data = FileManager.default.contents(atPath: primeFile) else {
-                    throw GenerationError.invalidOption("--prime-file \(primeFile): cannot be read")
+                // Opened once (a FIFO or <(…) is read completely); a directory, device or socket is refused.
+                let data: Data
+                do {
+                    data = Data(try TextFile.contents(ofPath: primeFile))
+                } catch let error as CorpusError {
+                    throw GenerationError.invalidOption("--prime-file \(error)")
                 }
                 guard let text = String(data: data, encoding: .utf8) else {
                     throw GenerationError.invalidOption("--prime-file \(primeFile): not valid UTF-8")

@@ -7,6 +7,15 @@ public enum CorpusError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingPath(String)
     /// A file or directory exists but cannot be opened or read.
     case unreadable(path: String, reason: String)
+    /// The path is a device, a socket or another special file: corpora are read from regular files, pipes,
+    /// FIFOs or standard input. `kind` names what it is ("character device", "socket", …).
+    case specialFile(path: String, kind: String)
+    /// A zip archive arrived on a pipe, a FIFO or standard input: its table of contents is at the end, so it
+    /// must be a regular file.
+    case zipNotRegularFile(path: String)
+    /// Bytes follow the last gzip member that are neither another member nor zero padding.
+    /// `offset` is the compressed byte offset where they start.
+    case trailingGzipData(path: String, offset: Int64)
     /// A directory holds no plain-text or gzip file (hidden files are not considered).
     case noTextFiles(directory: String)
     /// The corpus yields no units at all. `sources` names the inputs.
@@ -55,6 +64,13 @@ public enum CorpusError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): no such file or directory"
         case .unreadable(let path, let reason):
             return "\(path): cannot read: \(reason)"
+        case .specialFile(let path, let kind):
+            return "\(path): is a \(kind); corpora are read from regular files, pipes, FIFOs or standard input (-)"
+        case .zipNotRegularFile(let path):
+            return "\(path): zip archives must be regular files (they are read from the end); save it to a file first"
+        case .trailingGzipData(let path, let offset):
+            return "\(path): trailing data after the last gzip member at compressed byte offset \(offset)"
+                + " (neither another gzip member nor zero padding)"
         case .noTextFiles(let directory):
             return "\(directory): directory contains no text or gzip files"
         case .emptyCorpus(let sources):

@@ -4,13 +4,18 @@ import Foundation
 /// Reads a corpus as a stream of well-formed UTF-8 chunks.
 ///
 /// Inputs are files, directories (searched recursively in sorted path order; hidden entries skipped; only
-/// files that look like gzip or UTF-8 text are taken), zip archives, `ARCHIVE:MEMBER` for one member of a
-/// zip archive (when no file has that exact name), and `-` for standard input. Gzip is recognized by its
-/// magic bytes 1F 8B and zip by `PK\x03\x04`, never by the file name; concatenated multi-member gzip files
-/// are read to the end (zlib's gzread). A zip archive given as a path stands for its members that look like
-/// text, in archive order (directories and empty members skipped); zip archives inside a directory are not
-/// opened. Decompressed text is delivered in chunks of about `chunkSize` bytes; a chunk never ends
-/// inside a multi-byte character. Memory use is a few chunk buffers, whatever the corpus size.
+/// regular files that look like gzip or UTF-8 text are taken; FIFOs, sockets and devices inside are skipped
+/// with a warning, never opened), zip archives, `ARCHIVE:MEMBER` for one member of a zip archive (when no
+/// file has that exact name), FIFOs and pipes (`/dev/fd/N`, as process substitution gives), and `-` for
+/// standard input. Devices and sockets named as inputs are refused (`specialFile`). Every plain or gzip
+/// input is opened once and sniffed from its own stream, so a pipe is read completely. Gzip is recognized
+/// by its magic bytes 1F 8B and zip by `PK\x03\x04`, never by the file name; concatenated multi-member gzip
+/// files are read to the end, and bytes after the last member are an error (`trailingGzipData`) unless they
+/// are zero padding (skipped with a warning). A zip archive must be a regular file (`zipNotRegularFile`):
+/// it stands for its members that look like text, in archive order (directories and empty members
+/// skipped); zip archives inside a directory are not opened. Decompressed text is delivered in chunks of
+/// about `chunkSize` bytes; a chunk never ends inside a multi-byte character. Memory use is a few chunk
+/// buffers, whatever the corpus size. Warnings go to `CorpusWarnings`.
 public struct CorpusReader: Sendable {
     /// One input.
     public enum Source: Sendable, Equatable, CustomStringConvertible {
@@ -84,17 +89,17 @@ public struct CorpusReader: Sendable {
     public init(paths: [String], options: Options = Options()) throws {
         self.options = options
         var sources: [Source] = []
-        let fileManager = FileManager.default
         for path in paths {
             if path == "-" {
                 sources.append(.standardInput)
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // Only regular files are opened here (to sniff for zip); a FIFO or pipe is opened once, when read.
+            guard let kind = try FileKind.of(path: path) else {
                 // Not a file: perhaps ARCHIVE:MEMBER.
-                guard let (archive, member) = Self.archiveAndMember(path) else { throw CorpusError.missingPath(path) }
-                guard fileManager.isReadableFile(atPath: archive) else {
+                guard let (archive, member) = try Self.archiveAndMember(path) else { throw CorpusError.missingPath(path) }
+                guard try FileKind.of(path: archive) == .regular else { throw CorpusError.zipNotRegularFile(path: archive) }
+                guard access(archive, R_OK) == 0 else {
                     throw CorpusError.unreadable(path: archive, reason: "permission denied")
                 }
                 guard ZipArchive.isZip(path: archive) else { throw CorpusError.notZipArchive(path: archive, member: member) }
@@ -102,12 +107,13 @@ public struct CorpusReader: Sendable {
                 sources.append(.zipMember(archive: archive, member: entry))
                 continue
             }
-            if isDirectory.boolValue {
+            switch kind {
+            case .directory:
                 let files = try Self.textFiles(inDirectory: path)
                 if files.isEmpty { throw CorpusError.noTextFiles(directory: path) }
                 sources.append(contentsOf: files.map { .file($0) })
-            } else {
-                guard fileManager.isReadableFile(atPath: path) else {
+            case .regular:
+                guard access(path, R_OK) == 0 else {
                     throw CorpusError.unreadable(path: path, reason: "permission denied")
                 }
                 if ZipArchive.isZip(path: path) {
@@ -117,19 +123,21 @@ public struct CorpusReader: Sendable {
                 } else {
                     sources.append(.file(path))
                 }
+            case .fifo:
+                sources.append(.file(path))
+            default:
+                throw CorpusError.specialFile(path: path, kind: kind.rawValue)
             }
         }
         self.sources = sources
     }
 
-    /// Splits `ARCHIVE:MEMBER` at the first colon whose left part is an existing regular file.
-    static func archiveAndMember(_ path: String) -> (archive: String, member: String)? {
+    /// Splits `ARCHIVE:MEMBER` at the first colon whose left part exists and is not a directory.
+    static func archiveAndMember(_ path: String) throws -> (archive: String, member: String)? {
         var index = path.startIndex
         while let colon = path[index...].firstIndex(of: ":") {
             let archive = String(path[..<colon])
-            var isDirectory: ObjCBool = false
-            if !archive.isEmpty, FileManager.default.fileExists(atPath: archive, isDirectory: &isDirectory),
-               !isDirectory.boolValue {
+            if !archive.isEmpty, let kind = try FileKind.of(path: archive), kind != .directory {
                 return (archive, String(path[path.index(after: colon)...]))
             }
             index = path.index(after: colon)
@@ -162,6 +170,8 @@ public struct CorpusReader: Sendable {
             total += Int(min(member.uncompressedSize, 8 * member.compressedSize))
         }
         for case .file(let path) in sources {
+            // A FIFO or pipe is read once, by `read`: never opened here.
+            guard (try? FileKind.of(path: path)) == .regular else { continue }
             guard let handle = FileHandle(forReadingAtPath: path) else { continue }
             defer { try? handle.close() }
             guard let head = try? handle.read(upToCount: 2), let end = try? handle.seekToEnd() else { continue }
@@ -179,6 +189,7 @@ public struct CorpusReader: Sendable {
     }
 
     /// Regular files under `directory` (recursive, sorted by path bytes) that start like gzip or UTF-8 text.
+    /// FIFOs, sockets, devices and dangling symbolic links are never opened: each is skipped with a warning.
     static func textFiles(inDirectory directory: String) throws -> [String] {
         let fileManager = FileManager.default
         guard let enumerator = fileManager.enumerator(atPath: directory) else {
@@ -192,22 +203,36 @@ public struct CorpusReader: Sendable {
                 continue
             }
             let full = (directory as NSString).appendingPathComponent(relative)
-            var isDirectory: ObjCBool = false
-            if fileManager.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+            switch try? FileKind.of(path: full) {
+            case .regular?:
                 candidates.append(full)
+            case .directory?:
+                continue
+            case nil:
+                CorpusWarnings.warn("\(full): skipped (a dangling symbolic link or unreadable entry)")
+            case let kind?:
+                CorpusWarnings.warn("\(full): skipped (a \(kind.rawValue), not a regular file)")
             }
         }
         candidates.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         return candidates.filter(looksLikeTextOrGzip)
     }
 
-    /// True when the file starts with the gzip magic, or its first bytes hold no NUL and are well-formed
-    /// UTF-8 (a sequence cut by the sniff window is allowed).
+    /// True when the regular file starts with the gzip magic, or its first bytes hold no NUL and are
+    /// well-formed UTF-8 (a sequence cut by the sniff window is allowed).
     static func looksLikeTextOrGzip(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let data = try? handle.read(upToCount: sniffLength), !data.isEmpty else { return false }
-        let bytes = [UInt8](data)
+        guard let descriptor = try? FileKind.openRegularFile(path) else { return false }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: sniffLength)
+        var count = 0
+        while count < sniffLength {
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + count, sniffLength - count, off_t(count)) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            count += got
+        }
+        bytes.removeSubrange(count...)
+        if bytes.isEmpty { return false }
         if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B { return true }
         return looksLikeText(bytes, cutByWindow: bytes.count == sniffLength)
     }
@@ -227,8 +252,9 @@ public struct CorpusReader: Sendable {
 
     /// Reads every source in order and calls `body` with each chunk of well-formed UTF-8 (never empty;
     /// valid only during the call) and the source it came from, then `endOfSource` after each source.
-    /// Returns what was read. Throws `CorpusError` for unreadable, truncated, corrupt, binary or
-    /// ill-formed input (unless `replaceInvalid`), or whatever `body` throws.
+    /// Returns what was read. Throws `CorpusError` for unreadable, truncated, corrupt, binary (a NUL byte
+    /// anywhere) or ill-formed input (unless `replaceInvalid`), or whatever `body` throws. A UTF-8 byte
+    /// order mark at the start of an input is read as the character U+FEFF, with a warning.
     @discardableResult
     public func read(
         _ body: (UnsafeBufferPointer<UInt8>, Source) throws -> Void,
@@ -249,7 +275,7 @@ public struct CorpusReader: Sendable {
         let name = source.description
         let input: any ByteInput
         switch source {
-        case .standardInput, .file: input = try GzipInput(source)
+        case .standardInput, .file: input = try StreamInput(source)
         case .zipMember(let archive, let member): input = try ZipMemberStream(archivePath: archive, member: member)
         }
 
@@ -272,14 +298,22 @@ public struct CorpusReader: Sendable {
                 sniffed = true
                 if case .zipMember = source {
                     statistics.zipMembers += 1
-                } else if let gzip = input as? GzipInput, gzip.isCompressed {
+                } else if let stream = input as? StreamInput, stream.isCompressed {
                     statistics.gzipFiles += 1
                 }
                 try raw.withUnsafeBufferPointer { buffer in
                     try Self.checkNotBinary(UnsafeBufferPointer(rebasing: buffer[0..<min(Int(got), Self.sniffLength)]),
                                             name: name)
                 }
+                if got >= 3 && raw[0] == 0xEF && raw[1] == 0xBB && raw[2] == 0xBF {
+                    CorpusWarnings.warn("\(name): starts with a UTF-8 byte order mark (U+FEFF), read as a character")
+                }
             }
+            // A NUL byte anywhere is binary data, not text (as in the first bytes).
+            let nul = got == 0 ? nil : raw.withUnsafeBufferPointer { buffer -> Int? in
+                memchr(buffer.baseAddress! + carry, 0, got).map { UnsafeRawPointer($0) - UnsafeRawPointer(buffer.baseAddress!) }
+            }
+            if let nul { throw CorpusError.binaryData(path: name, offset: offset + Int64(nul), reason: "NUL byte") }
             let available = carry + Int(got)
             statistics.bytes += Int64(got)
             if available == 0 { break }
@@ -341,15 +375,13 @@ public struct CorpusReader: Sendable {
         }
         if case .zipMember(_, let member) = source {
             statistics.storedBytes += Int64(clamping: member.compressedSize)
-        } else if case .file(let path) = source,
-           let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-           let size = attributes[.size] as? NSNumber {
-            statistics.storedBytes += size.int64Value
+        } else if let stream = input as? StreamInput {
+            statistics.storedBytes += stream.storedBytes
         }
     }
 
     /// Rejects data that is clearly not text: a NUL byte, or more than 1% ill-formed UTF-8 (at least 4
-    /// sequences), in the first bytes.
+    /// sequences), in the first bytes. (`read` refuses a NUL byte anywhere later too.)
     static func checkNotBinary(_ head: UnsafeBufferPointer<UInt8>, name: String) throws {
         if let nul = head.firstIndex(of: 0) {
             throw CorpusError.binaryData(path: name, offset: Int64(nul), reason: "NUL byte")
@@ -381,58 +413,3 @@ protocol ByteInput: AnyObject {
 }
 
 extension ZipMemberStream: ByteInput {}
-
-/// A plain or gzip file (or standard input) read through zlib's gzread, which passes plain data through.
-final class GzipInput: ByteInput {
-    private let file: gzFile
-    private let name: String
-
-    init(_ source: CorpusReader.Source) throws {
-        name = source.description
-        let descriptor: Int32
-        switch source {
-        case .standardInput: descriptor = dup(0)
-        case .file(let path): descriptor = open(path, O_RDONLY)
-        case .zipMember: descriptor = -1
-        }
-        guard descriptor >= 0 else {
-            throw CorpusError.unreadable(path: name, reason: String(cString: strerror(errno)))
-        }
-        guard let file = gzdopen(descriptor, "rb") else {
-            close(descriptor)
-            throw CorpusError.unreadable(path: name, reason: "cannot open")
-        }
-        self.file = file
-        gzbuffer(file, 256 * 1024)
-    }
-
-    deinit { gzclose(file) }
-
-    /// True when the data is gzip (valid after the first read).
-    var isCompressed: Bool { gzdirect(file) == 0 }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let got = gzread(file, buffer.baseAddress, UInt32(min(buffer.count, Int(Int32.max))))
-        if got < 0 {
-            var errorNumber: Int32 = 0
-            let message = String(cString: gzerror(file, &errorNumber))
-            let position = Int64(gzoffset(file))
-            if errorNumber == Z_BUF_ERROR { throw CorpusError.truncatedGzip(path: name, offset: position) }
-            if errorNumber == Z_ERRNO {
-                throw CorpusError.unreadable(path: name, reason: String(cString: strerror(errno)))
-            }
-            throw CorpusError.corruptGzip(path: name, offset: position, reason: message)
-        }
-        if got == 0 {
-            // gzread returns 0 at the end; a truncated stream is reported by gzerror.
-            var errorNumber: Int32 = 0
-            let message = String(cString: gzerror(file, &errorNumber))
-            if errorNumber == Z_BUF_ERROR {
-                throw CorpusError.truncatedGzip(path: name, offset: Int64(gzoffset(file)))
-            } else if errorNumber != Z_OK {
-                throw CorpusError.corruptGzip(path: name, offset: Int64(gzoffset(file)), reason: message)
-            }
-        }
-        return Int(got)
-    }
-}

@@ -38,25 +38,35 @@ public struct ZipArchive: Sendable {
     /// The first four bytes of a zip archive that starts with a member (local file header signature).
     public static let magic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
 
-    /// True when the file at `path` starts with the zip local-header magic `PK\x03\x04`.
+    /// True when `path` is a regular file that starts with the zip local-header magic `PK\x03\x04`.
+    /// Anything else (a FIFO, a device) is never opened for reading: false.
     public static func isZip(path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 4) else { return false }
-        return [UInt8](head) == magic
+        guard let descriptor = try? FileKind.openRegularFile(path) else { return false }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 4)
+        let got = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 4, 0) }
+        return got == 4 && head == magic
     }
 
     /// Reads the central directory of the archive at `path`.
-    /// Throws `unreadable`, or `corruptZip` for a truncated or malformed archive.
+    /// Throws `unreadable`, `zipNotRegularFile` when `path` is a FIFO, pipe or device (a zip archive is read
+    /// from its end), or `corruptZip` for a truncated or malformed archive.
     public init(path: String) throws {
         self.path = path
         let file = try ZipFile(path: path)
         members = try Self.readCentralDirectory(file)
     }
 
-    /// The member called `name` (a file, not a directory). Throws `missingZipMember` listing some names.
+    /// The member called `name` (a file, not a directory); the first one, with a warning, when several
+    /// have that name. Throws `missingZipMember` listing some names.
     public func member(named name: String) throws -> Member {
-        if let member = members.first(where: { $0.name == name && !$0.isDirectory }) { return member }
+        let matching = members.filter { $0.name == name && !$0.isDirectory }
+        if let member = matching.first {
+            if matching.count > 1 {
+                CorpusWarnings.warn("\(path): \(matching.count) members are named '\(name)'; the first is read")
+            }
+            return member
+        }
         let available = members.filter { !$0.isDirectory }.map(\.name)
         throw CorpusError.missingZipMember(archive: path, member: name, available: available)
     }
@@ -87,6 +97,10 @@ public struct ZipArchive: Sendable {
             throw file.corrupt("no end of central directory record (truncated archive?)")
         }
         let endOffset = size - tailLength + UInt64(endIndex)
+        let trailing = tail.count - (endIndex + 22 + Int(ZipBytes.u16(tail, endIndex + 20)))
+        if trailing > 0 {
+            CorpusWarnings.warn("\(file.path): \(trailing) bytes after the end of the zip archive (its end record) ignored")
+        }
         var disk = UInt32(ZipBytes.u16(tail, endIndex + 4))
         var directoryDisk = UInt32(ZipBytes.u16(tail, endIndex + 6))
         var entries = UInt64(ZipBytes.u16(tail, endIndex + 10))
@@ -209,9 +223,15 @@ final class ZipFile {
 
     init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw CorpusError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        guard let kind = try FileKind.of(path: path) else { throw CorpusError.missingPath(path) }
+        guard kind == .regular else {
+            if kind == .directory { throw CorpusError.unreadable(path: path, reason: "is a directory") }
+            throw CorpusError.zipNotRegularFile(path: path)
+        }
+        do {
+            descriptor = try FileKind.openRegularFile(path)
+        } catch CorpusError.specialFile {
+            throw CorpusError.zipNotRegularFile(path: path)
         }
         let end = lseek(descriptor, 0, SEEK_END)
         guard end >= 0 else {
