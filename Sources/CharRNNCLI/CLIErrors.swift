@@ -48,11 +48,11 @@ enum CLIErrors {
 
     /// Writes `charrnn: error: <message>` and a newline to standard error.
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("charrnn: error: \(message)\n".utf8))
+        StandardOutput.writeError("charrnn: error: \(message)\n")
     }
 
     /// Writes `charrnn: warning: <message>` and a newline to standard error.
     static func printWarning(_ message: String) {
-        FileHandle.standardError.write(Data("charrnn: warning: \(message)\n".utf8))
+        StandardOutput.writeError("charrnn: warning: \(message)\n")
     }
 }

@@ -44,7 +44,7 @@ struct SynthCommand: ParsableCommand {
         try corpus.write(to: url, gzip: gzip ? true : nil)
         if events { try corpus.writeEvents(to: SyntheticCorpus.eventsURL(for: url)) }
         let distances = corpus.events.map(\.distance)
-        print("wrote \(output): \(task.rawValue), \(size) units, \(corpus.events.count) events, "
+        try StandardOutput.print("wrote \(output): \(task.rawValue), \(size) units, \(corpus.events.count) events, "
               + "distances \(distances.min() ?? 0)…\(distances.max() ?? 0)")
     }
 }

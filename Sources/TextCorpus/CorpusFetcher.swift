@@ -41,7 +41,9 @@ public enum CorpusFetcher {
            let (size, hash) = try? digest(of: destination), size == entry.size, entry.sha256 == nil || hash == entry.sha256 {
             return Result(url: destination, sha256: hash, fetched: false, source: destination.path)
         }
-        let temporary = directory.appendingPathComponent(".\(entry.file).partial-\(getpid())")
+        // Partial files of fetches that were killed (their process is gone) are removed first.
+        StaleFiles.removeStale(in: directory, kinds: ["partial"])
+        let temporary = directory.appendingPathComponent(StaleFiles.temporaryName(for: entry.file, kind: "partial"))
         try? fileManager.removeItem(at: temporary)
         let source: String
         if let mirror {

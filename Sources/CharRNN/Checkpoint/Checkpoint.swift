@@ -48,7 +48,10 @@ public struct Checkpoint {
         } catch {
             throw CheckpointError.cannotWrite(parent.path, "cannot create the directory")
         }
-        let staging = parent.appendingPathComponent(".\(directory.lastPathComponent).staging-\(UUID().uuidString)")
+        // Staging directories of saves that were killed (their process is gone) are removed first.
+        StaleFiles.removeStale(in: parent, kinds: AtomicFile.temporaryKinds)
+        let staging = parent.appendingPathComponent(
+            StaleFiles.temporaryName(for: directory.lastPathComponent, kind: "staging", unique: UUID().uuidString))
         do {
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
