@@ -10,16 +10,22 @@ public final class RunLock {
     /// The locked run directory.
     public let run: RunDirectory
     private let descriptor: Int32
-    /// True when taking the lock created the directory: it is removed again on release if nothing
-    /// but the lock file was put in it (a command that failed leaves no empty run directory).
-    private let createdDirectory: Bool
+    /// The directories taking the lock created (the run directory and missing parents, innermost
+    /// first): removed again on release if nothing but the lock file was put in them, so a command
+    /// that failed leaves no empty run directory behind.
+    private let createdDirectories: [URL]
 
     /// Creates the run directory if needed and takes its lock without waiting. Throws
     /// `RunDirectoryError.busy` when another process holds it, `CheckpointError.cannotWrite` when the
     /// directory or lock file cannot be created.
     public init(_ run: RunDirectory) throws {
         self.run = run
-        let existed = FileManager.default.fileExists(atPath: run.url.path)
+        var missing: [URL] = []
+        var folder = run.url.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: folder.path), folder.path != "/" {
+            missing.append(folder)
+            folder = folder.deletingLastPathComponent()
+        }
         do {
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
         } catch {
@@ -41,13 +47,13 @@ public final class RunLock {
         let text = Array("\(getpid())\n".utf8)
         if ftruncate(descriptor, 0) == 0 { _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } }
         self.descriptor = descriptor
-        self.createdDirectory = !existed
+        self.createdDirectories = missing
     }
 
     deinit {
-        if createdDirectory, (try? FileManager.default.contentsOfDirectory(atPath: run.url.path)) == [".lock"] {
+        if !createdDirectories.isEmpty, (try? FileManager.default.contentsOfDirectory(atPath: run.url.path)) == [".lock"] {
             unlink(run.lockFile.path)
-            rmdir(run.url.path)
+            for directory in createdDirectories where rmdir(directory.path) != 0 { break }
         }
         _ = flock(descriptor, LOCK_UN)
         close(descriptor)
