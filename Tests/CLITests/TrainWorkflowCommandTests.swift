@@ -141,7 +141,7 @@ import TestSupport
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: "\(out)/metrics.jsonl", encoding: .utf8),
-               text.split(separator: "\n").count >= 5 { break }
+               text.split(separator: "\n").filter({ $0.contains(#""kind":"train""#) }).count >= 5 { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         process.interrupt()

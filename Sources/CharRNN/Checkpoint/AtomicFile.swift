@@ -14,7 +14,9 @@ public enum AtomicFile {
     /// Writes `data` to `url` through a temporary file in the same directory, flushed to disk and
     /// renamed over the destination; the directory is then flushed too. Errors name `url` and the
     /// system's reason (e.g. "No space left on device"); the temporary file is removed on failure.
-    public static func write(_ data: Data, to url: URL) throws {
+    /// With `synchronize: false` nothing is flushed: for files in a private staging directory that
+    /// is flushed whole (`synchronizeContents`) before it is swapped in.
+    public static func write(_ data: Data, to url: URL, synchronize: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(
             StaleFiles.temporaryName(for: url.lastPathComponent, kind: "tmp", unique: UUID().uuidString))
@@ -25,7 +27,7 @@ public enum AtomicFile {
         do {
             defer { close(descriptor) }
             try data.withUnsafeBytes { try writeAll(descriptor, $0, path: url.path) }
-            guard fsync(descriptor) == 0 else { throw CheckpointError.cannotWrite(url.path, lastErrorReason()) }
+            if synchronize, fsync(descriptor) != 0 { throw CheckpointError.cannotWrite(url.path, lastErrorReason()) }
         } catch {
             unlink(temporary.path)
             throw error
@@ -34,6 +36,20 @@ public enum AtomicFile {
             let reason = lastErrorReason()
             unlink(temporary.path)
             throw CheckpointError.cannotWrite(url.path, reason)
+        }
+        if synchronize { synchronizeDirectory(directory) }
+    }
+
+    /// Flushes every file directly in `directory`, then the directory itself, to disk (one journal
+    /// commit does most of the work, so this costs about one fsync). Errors name the file.
+    public static func synchronizeContents(of directory: URL) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names.sorted() {
+            let path = directory.appendingPathComponent(name).path
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw CheckpointError.cannotWrite(path, lastErrorReason()) }
+            defer { close(descriptor) }
+            if fsync(descriptor) != 0 { throw CheckpointError.cannotWrite(path, lastErrorReason()) }
         }
         synchronizeDirectory(directory)
     }
