@@ -28,8 +28,10 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try RunReport.write(runDirectories: runDirectories.map { URL(fileURLWithPath: $0) },
-                            to: URL(fileURLWithPath: output), title: title)
-        try StandardOutput.print("wrote \(output) (\(runDirectories.count) run\(runDirectories.count == 1 ? "" : "s"))")
+        try CLIErrors.reporting {
+            try RunReport.write(runDirectories: runDirectories.map { URL(fileURLWithPath: $0) },
+                                to: URL(fileURLWithPath: output), title: title)
+            try StandardOutput.print("wrote \(output) (\(runDirectories.count) run\(runDirectories.count == 1 ? "" : "s"))")
+        }
     }
 }

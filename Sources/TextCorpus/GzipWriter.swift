@@ -47,7 +47,7 @@ public final class GzipWriter {
         }
         do { handle = try FileHandle(forWritingTo: temporaryURL) } catch {
             try? FileManager.default.removeItem(at: temporaryURL)
-            throw GzipWriterError.cannotCreate(path: url.path, reason: error.localizedDescription)
+            throw GzipWriterError.cannotCreate(path: url.path, reason: SystemError.reason(error))
         }
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -111,7 +111,7 @@ public final class GzipWriter {
             throw error
         } catch {
             try? FileManager.default.removeItem(at: temporaryURL)
-            throw GzipWriterError.io(path: url.path, reason: error.localizedDescription)
+            throw GzipWriterError.io(path: url.path, reason: SystemError.reason(error))
         }
     }
 
@@ -129,7 +129,7 @@ public final class GzipWriter {
             let produced = output.count - Int(stream.pointee.avail_out)
             if produced > 0 {
                 do { try handle.write(contentsOf: output[0..<produced]) } catch {
-                    throw GzipWriterError.io(path: url.path, reason: error.localizedDescription)
+                    throw GzipWriterError.io(path: url.path, reason: SystemError.reason(error))
                 }
             }
             if flush == Z_FINISH {

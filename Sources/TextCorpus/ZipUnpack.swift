@@ -33,7 +33,7 @@ extension ZipArchive {
             do {
                 try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
-                throw CorpusError.fetchFailed(source: folder.path, reason: "cannot create directory: \(error.localizedDescription)")
+                throw CorpusError.fetchFailed(source: folder.path, reason: "cannot create directory: \(SystemError.reason(error))")
             }
             if member.isDirectory { continue }
             if !force, let existing = try? Self.sizeAndCRC(of: destination),

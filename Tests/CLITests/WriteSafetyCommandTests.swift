@@ -174,6 +174,23 @@ import TestSupport
         let text = try String(contentsOfFile: "\(out)/metrics.jsonl", encoding: .utf8)
         #expect(text.hasSuffix("}\n"))
         #expect(try Self.records(out).count > 5)
+        // The disk is now full: corpora, reports and weights fail the same way, leaving no temporary file.
+        let trained = try TrainWorkflowCommandTests.startedRun(root, name: "elsewhere")
+        let cases: [([String], String)] = [
+            (["corpus", "synth", "brackets", "--size", "100000", "--output", "\(disk.path)/s.txt"],
+             "cannot write \(disk.path)/s.txt: No space left on device"),
+            (["corpus", "synth", "brackets", "--size", "100000", "--output", "\(disk.path)/s.txt.gz"],
+             "cannot write \(disk.path)/s.txt.gz: No space left on device"),
+            (["report", trained.out, "--output", "\(disk.path)/r.html"], "cannot write \(disk.path)/r.html: No space left on device"),
+            (["export", trained.out, "--out", "\(disk.path)/w.safetensors"],
+             "\(disk.path)/w.safetensors: cannot write: No space left on device"),
+        ]
+        for (arguments, message) in cases {
+            let failed = try CLI.run(arguments)
+            #expect(failed.status == 1, "\(arguments)")
+            #expect(failed.stderr == "charrnn: error: \(message)\n", "\(arguments): \(failed.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path).sorted() == ["filler", "run"])
     }
 
     /// Class 5: a second train into a directory another run holds is refused and the first finishes;
