@@ -28,10 +28,8 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CLIErrors.reporting {
-            try RunReport.write(runDirectories: runDirectories.map { URL(fileURLWithPath: $0) },
-                                to: URL(fileURLWithPath: output), title: title)
-            try StandardOutput.print("wrote \(output) (\(runDirectories.count) run\(runDirectories.count == 1 ? "" : "s"))")
-        }
+        try RunReport.write(runDirectories: runDirectories.map { URL(fileURLWithPath: $0) },
+                            to: URL(fileURLWithPath: output), title: title)
+        try StandardOutput.print("wrote \(output) (\(runDirectories.count) run\(runDirectories.count == 1 ? "" : "s"))")
     }
 }
