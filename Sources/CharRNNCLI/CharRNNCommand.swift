@@ -21,4 +21,10 @@ struct CharRNNCommand: ParsableCommand {
             ImportCommand.self,
         ]
     )
+
+    /// Reserves the standard descriptors (see `StandardOutput`), then parses and runs the command.
+    static func main() {
+        StandardOutput.reserveStandardDescriptors()
+        main(nil)
+    }
 }

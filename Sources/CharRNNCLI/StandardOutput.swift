@@ -15,6 +15,21 @@ import Glibc
 ///   at once, as Unix tools do: by SIGPIPE (the shell reports status 141).
 /// - Standard error has nowhere to report its own failures: they are ignored.
 enum StandardOutput {
+    /// Makes sure descriptors 0, 1 and 2 are open before anything else is, so that a file opened later
+    /// never takes a closed one's number (and receives what was meant for the terminal). A closed
+    /// standard input or error becomes /dev/null; a closed standard output becomes /dev/null opened
+    /// read-only, so every write to it still fails ("Bad file descriptor") and is reported.
+    static func reserveStandardDescriptors() {
+        for (descriptor, flags) in [(STDIN_FILENO, O_RDONLY), (STDOUT_FILENO, O_RDONLY), (STDERR_FILENO, O_WRONLY)]
+        where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            let opened = open("/dev/null", flags)
+            if opened >= 0 && opened != descriptor {
+                dup2(opened, descriptor)
+                close(opened)
+            }
+        }
+    }
+
     /// Writes `text` and `terminator` to standard output, unbuffered.
     static func print(_ text: String = "", terminator: String = "\n") throws {
         try write(bytes: Array((text + terminator).utf8))

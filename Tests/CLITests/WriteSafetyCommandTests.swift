@@ -100,6 +100,14 @@ import TestSupport
             #expect(closed.stderr.hasPrefix("charrnn: error: standard output: cannot write: "), "\(command): \(closed.stderr)")
             #expect(closed.stderr.split(separator: "\n").count == 1, "\(command): \(closed.stderr)")
         }
+        // A closed standard output is not reused by a file opened later: train --json reports the lost
+        // summary instead of writing it into metrics.jsonl.
+        let jsonOut = root.appendingPathComponent("json").path
+        let json = try Self.shell(["train", corpus, "--max-steps", "4", "--out", jsonOut, "--json"] + Self.flags,
+                                  redirection: ">&-")
+        #expect(json.status == 1 && json.stderr == "charrnn: error: standard output: cannot write: Bad file descriptor\n",
+                "\(json.stderr)")
+        #expect(try Self.records(jsonOut).allSatisfy { $0["kind"] != nil })
         for command in [["generate", out, "--length", "200000", "--seed", "1"], ["eval", out, corpus, "--threads", "1"]] {
             let gone = try Self.intoClosedPipe(command)
             #expect(gone.reason == .uncaughtSignal && gone.status == SIGPIPE, "\(command): \(gone.reason) \(gone.status)")
