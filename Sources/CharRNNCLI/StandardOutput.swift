@@ -19,7 +19,18 @@ enum StandardOutput {
     /// never takes a closed one's number (and receives what was meant for the terminal). A closed
     /// standard input or error becomes /dev/null; a closed standard output becomes /dev/null opened
     /// read-only, so every write to it still fails ("Bad file descriptor") and is reported.
+    ///
+    /// Also checks, at exit, what was printed through C's buffered `stdout` (ArgumentParser's help,
+    /// usage and version text): a failed flush is reported in one line and the exit status becomes 1.
     static func reserveStandardDescriptors() {
+        atexit {
+            if fflush(nil) != 0 {  // C output streams: only stdout is buffered here
+                let code = errno
+                if code == EPIPE { StandardOutput.endQuietlyForClosedReader() }
+                StandardOutput.writeError("charrnn: error: standard output: cannot write: \(String(cString: strerror(code)))\n")
+                _exit(1)
+            }
+        }
         for (descriptor, flags) in [(STDIN_FILENO, O_RDONLY), (STDOUT_FILENO, O_RDONLY), (STDERR_FILENO, O_WRONLY)]
         where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
             let opened = open("/dev/null", flags)

@@ -89,6 +89,7 @@ import TestSupport
             ["eval", out, corpus, "--threads", "1"],
             ["corpus", "inspect", corpus],
             ["corpus", "tokenize", corpus],
+            ["--help"], ["train", "--help"], ["--version"],  // printed by ArgumentParser, checked at exit
         ]
         for command in commands {
             let full = try Self.shell(command, redirection: ">/dev/full")
