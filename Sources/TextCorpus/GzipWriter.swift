@@ -40,8 +40,10 @@ public final class GzipWriter {
     /// Opens a temporary file next to `url` and a deflate stream (`level` 0…9).
     public init(url: URL, level: Int32 = 6) throws {
         self.url = url
+        // Temporary files of writers that were killed (their process is gone) are removed first.
+        StaleFiles.removeStale(in: url.deletingLastPathComponent(), kinds: ["tmp"])
         temporaryURL = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+            .appendingPathComponent(StaleFiles.temporaryName(for: url.lastPathComponent, kind: "tmp", unique: UUID().uuidString))
         guard FileManager.default.createFile(atPath: temporaryURL.path, contents: nil) else {
             throw GzipWriterError.cannotCreate(path: url.path, reason: "cannot create a temporary file in its folder")
         }

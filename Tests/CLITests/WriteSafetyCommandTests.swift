@@ -318,6 +318,15 @@ import TestSupport
             #expect(inside.isEmpty, "\(checkpoint): \(inside)")
         }
 
+        // corpus synth (gzip): a killed writer's temporary file is removed, a live one's kept.
+        let synthDir = root.appendingPathComponent("synth")
+        try fileManager.createDirectory(at: synthDir, withIntermediateDirectories: true)
+        let staleTmp = ".s.txt.gz.tmp-\(dead)-X", liveTmp = ".s.txt.gz.tmp-\(live)-Y"
+        for name in [staleTmp, liveTmp] { try Data("x".utf8).write(to: synthDir.appendingPathComponent(name)) }
+        let synth = try CLI.run(["corpus", "synth", "brackets", "--size", "1000", "--output", synthDir.appendingPathComponent("s.txt.gz").path])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        #expect(try fileManager.contentsOfDirectory(atPath: synthDir.path).sorted() == [liveTmp, "s.txt.gz"].sorted())
+
         // corpus get: a partial download of a dead process is removed, a live one's is kept.
         guard let mirror = SharedCorpora.directory, SharedCorpora.url("tinyshakespeare.txt") != nil else { return }
         let downloads = root.appendingPathComponent("downloads")
