@@ -50,6 +50,29 @@ import TestSupport
                        stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 
+    /// Runs `charrnn ARGUMENTS` (standard output discarded); killed, and the test failed, after `timeout` s.
+    static func charrnn(_ arguments: [String], timeout: Double = 120) throws -> Outcome {
+        let process = Process()
+        process.executableURL = try CLI.binary()
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "CHARRNN_CORPUS_MIRROR")
+        process.environment = environment
+        return try wait(process, standardOutput: FileHandle.nullDevice, timeout: timeout)
+    }
+
+    /// A corpus file in `root` and a run trained there for 8 steps.
+    static func startedRun(_ root: URL, name: String = "run") throws -> (corpus: String, out: String) {
+        let corpus = root.appendingPathComponent("corpus.txt")
+        if !FileManager.default.fileExists(atPath: corpus.path) {
+            try Data(TrainEvalGenerateCommandTests.corpusText.utf8).write(to: corpus)
+        }
+        let out = root.appendingPathComponent(name).path
+        let run = try charrnn(["train", corpus.path, "--max-steps", "8", "--out", out] + flags)
+        #expect(run.status == 0, "\(run.stderr)")
+        return (corpus.path, out)
+    }
+
     /// Runs `charrnn ARGUMENTS` with standard output a pipe whose read end is already closed.
     static func intoClosedPipe(_ arguments: [String]) throws -> Outcome {
         let process = Process()
@@ -82,7 +105,7 @@ import TestSupport
     @Test func everyWriteIsChecked() throws {
         let root = try SharedCorpora.temporaryDirectory("charrnn-writes-checked")
         defer { try? FileManager.default.removeItem(at: root) }
-        let (corpus, out) = try TrainWorkflowCommandTests.startedRun(root)
+        let (corpus, out) = try Self.startedRun(root)
         let commands: [[String]] = [
             ["generate", out, "--length", "50", "--seed", "1"],
             ["generate", out, "--length", "20", "--samples", "3", "--seed", "1"],
@@ -122,7 +145,7 @@ import TestSupport
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(#"{"kind":"train","step":9,"lo"#.utf8))
         try handle.close()
-        let resumed = try CLI.run(["train", "--resume", "--out", out, "--max-steps", "12"])
+        let resumed = try Self.charrnn(["train", "--resume", "--out", out, "--max-steps", "12"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("charrnn: warning: "), "\(resumed.stderr)")
         #expect(resumed.stderr.contains("metrics.jsonl: line \(before + 1) is a torn record"), "\(resumed.stderr)")
@@ -135,7 +158,7 @@ import TestSupport
         lines[2] = "{not json"
         let damaged = lines.joined(separator: "\n") + "\n"
         try Data(damaged.utf8).write(to: metrics)
-        let refused = try CLI.run(["train", "--resume", "--out", out, "--max-steps", "14"])
+        let refused = try Self.charrnn(["train", "--resume", "--out", out, "--max-steps", "14"])
         #expect(refused.status == 1)
         #expect(refused.stderr == "charrnn: error: \(metrics.path): line 3 is not a valid metrics record\n", "\(refused.stderr)")
         #expect(try String(contentsOf: metrics, encoding: .utf8) == damaged)
@@ -175,7 +198,7 @@ import TestSupport
         defer { _ = try? Self.runTool("/bin/umount", [disk.path]) }
         try Data(count: 1024 * 1024 - 12 * 1024).write(to: disk.appendingPathComponent("filler"))
         let out = disk.appendingPathComponent("run").path
-        let run = try CLI.run(["train", corpus.path, "--out", out, "--max-steps", "100000", "--hidden", "16", "--embed", "8",
+        let run = try Self.charrnn(["train", corpus.path, "--out", out, "--max-steps", "100000", "--hidden", "16", "--embed", "8",
                                "--layers", "1", "--bptt", "10", "--batch", "4", "--eval-every", "0", "--checkpoint-every", "0",
                                "--threads", "1", "--quiet"])
         #expect(run.status == 1)
@@ -184,7 +207,7 @@ import TestSupport
         #expect(text.hasSuffix("}\n"))
         #expect(try Self.records(out).count > 5)
         // The disk is now full: corpora, reports and weights fail the same way, leaving no temporary file.
-        let trained = try TrainWorkflowCommandTests.startedRun(root, name: "elsewhere")
+        let trained = try Self.startedRun(root, name: "elsewhere")
         let cases: [([String], String)] = [
             (["corpus", "synth", "brackets", "--size", "100000", "--output", "\(disk.path)/s.txt"],
              "cannot write \(disk.path)/s.txt: No space left on device"),
@@ -195,7 +218,7 @@ import TestSupport
              "\(disk.path)/w.safetensors: cannot write: No space left on device"),
         ]
         for (arguments, message) in cases {
-            let failed = try CLI.run(arguments)
+            let failed = try Self.charrnn(arguments)
             #expect(failed.status == 1, "\(arguments)")
             // `report` still lets ArgumentParser print its errors ("Error: …"): one line all the same.
             #expect(failed.stderr.hasSuffix("rror: \(message)\n") && failed.stderr.split(separator: "\n").count == 1,
@@ -227,7 +250,7 @@ import TestSupport
         for arguments in [["train", corpus.path, "--max-steps", "4", "--out", out] + Self.flags,
                           ["train", corpus.path, "--max-steps", "4", "--out", out, "--force"] + Self.flags,
                           ["train", "--resume", "--out", out, "--max-steps", "4"]] {
-            let second = try CLI.run(arguments)
+            let second = try Self.charrnn(arguments)
             #expect(second.status == 1, "\(arguments)")
             #expect(second.stderr == "charrnn: error: \(out): another charrnn run (process \(first.processIdentifier)) is training into this directory\n",
                     "\(second.stderr)")
@@ -243,7 +266,7 @@ import TestSupport
 
         // A finished run: a new run into it is refused (nothing changes), --force replaces it.
         let log = try Data(contentsOf: URL(fileURLWithPath: "\(out)/metrics.jsonl"))
-        let again = try CLI.run(["train", corpus.path, "--max-steps", "4", "--out", out] + Self.flags)
+        let again = try Self.charrnn(["train", corpus.path, "--max-steps", "4", "--out", out] + Self.flags)
         #expect(again.status == 1)
         #expect(again.stderr == "charrnn: error: \(out) already holds a run; use --resume to continue it or --force to start over\n",
                 "\(again.stderr)")
@@ -252,10 +275,10 @@ import TestSupport
         let bare = root.appendingPathComponent("bare").path
         try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(out)/latest", toPath: "\(bare)/latest")
-        let onBare = try CLI.run(["train", corpus.path, "--max-steps", "4", "--out", bare] + Self.flags)
+        let onBare = try Self.charrnn(["train", corpus.path, "--max-steps", "4", "--out", bare] + Self.flags)
         #expect(onBare.status == 1 && onBare.stderr.contains("already holds a run"), "\(onBare.stderr)")
 
-        let forced = try CLI.run(["train", corpus.path, "--max-steps", "4", "--out", out, "--force"] + Self.flags)
+        let forced = try Self.charrnn(["train", corpus.path, "--max-steps", "4", "--out", out, "--force"] + Self.flags)
         #expect(forced.status == 0, "\(forced.stderr)")
         let replaced = try Self.records(out)
         #expect(replaced.filter { $0["kind"] as? String == "train" }.compactMap { $0["step"] as? Int } == [1, 2, 3, 4])
@@ -264,7 +287,7 @@ import TestSupport
         #expect(state["step"] as? Int == 4)
         // A command that fails before training leaves no empty run directory behind.
         let nowhere = root.appendingPathComponent("a/b").path
-        let failed = try CLI.run(["train", root.appendingPathComponent("missing.txt").path, "--out", nowhere] + Self.flags)
+        let failed = try Self.charrnn(["train", root.appendingPathComponent("missing.txt").path, "--out", nowhere] + Self.flags)
         #expect(failed.status == 1)
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("a").path))
     }
@@ -307,7 +330,7 @@ import TestSupport
         try Data("{".utf8).write(to: URL(fileURLWithPath: "\(out)/.config.json.tmp-\(dead)-EEEE"))
         let kept = ".latest.staging-\(live)-FFFF"
         try fileManager.createDirectory(atPath: "\(out)/\(kept)", withIntermediateDirectories: false)
-        let resumed = try CLI.run(["train", "--resume", "--out", out, "--max-steps", "1", "--checkpoint-every", "1"])
+        let resumed = try Self.charrnn(["train", "--resume", "--out", out, "--max-steps", "1", "--checkpoint-every", "1"])
         // The killed run may have been at any step: resuming to step 1 ends at once, having saved latest.
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let left = try fileManager.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") && $0 != ".lock" }
@@ -323,7 +346,7 @@ import TestSupport
         try fileManager.createDirectory(at: synthDir, withIntermediateDirectories: true)
         let staleTmp = ".s.txt.gz.tmp-\(dead)-X", liveTmp = ".s.txt.gz.tmp-\(live)-Y"
         for name in [staleTmp, liveTmp] { try Data("x".utf8).write(to: synthDir.appendingPathComponent(name)) }
-        let synth = try CLI.run(["corpus", "synth", "brackets", "--size", "1000", "--output", synthDir.appendingPathComponent("s.txt.gz").path])
+        let synth = try Self.charrnn(["corpus", "synth", "brackets", "--size", "1000", "--output", synthDir.appendingPathComponent("s.txt.gz").path])
         #expect(synth.status == 0, "\(synth.stderr)")
         #expect(try fileManager.contentsOfDirectory(atPath: synthDir.path).sorted() == [liveTmp, "s.txt.gz"].sorted())
 
@@ -333,7 +356,7 @@ import TestSupport
         try fileManager.createDirectory(at: downloads, withIntermediateDirectories: true)
         let stale = ".tinyshakespeare.txt.partial-\(dead)", busy = ".tinyshakespeare.txt.partial-\(live)"
         for name in [stale, busy] { try Data("partial".utf8).write(to: downloads.appendingPathComponent(name)) }
-        let got = try CLI.run(["corpus", "get", "tiny-shakespeare", "--mirror", mirror.path, "--output", downloads.path])
+        let got = try Self.charrnn(["corpus", "get", "tiny-shakespeare", "--mirror", mirror.path, "--output", downloads.path])
         #expect(got.status == 0, "\(got.stderr)")
         let remaining = try fileManager.contentsOfDirectory(atPath: downloads.path).sorted()
         #expect(remaining == [busy, "tinyshakespeare.txt"].sorted(), "\(remaining)")
