@@ -169,9 +169,9 @@ struct BenchCommand: ParsableCommand {
             ("last_loss", String(format: "%.4f", lastLoss)),
         ] + peakFields
         if json {
-            print("{" + result.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+            try StandardOutput.print("{" + result.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
-            print(result.map { "\($0.0)=\($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: " "))
+            try StandardOutput.print(result.map { "\($0.0)=\($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: " "))
         }
     }
 }

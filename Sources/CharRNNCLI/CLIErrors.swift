@@ -8,6 +8,11 @@ import Foundation
 /// that ArgumentParser detects itself (unknown option, bad value, `ValidationError` thrown from `validate()`)
 /// keep ArgumentParser's own message and exit status 64.
 ///
+/// Output goes through `StandardOutput`: a failed write to standard output throws
+/// `CheckpointError.cannotWrite("standard output", reason)`, reported here like any library error; a
+/// reader that went away ends the process quietly by SIGPIPE; messages here go to standard error
+/// best effort (a full or closed standard error is ignored, never a crash).
+///
 /// Use it by wrapping the body of `run()`:
 ///
 ///     mutating func run() throws {
@@ -48,11 +53,11 @@ enum CLIErrors {
 
     /// Writes `charrnn: error: <message>` and a newline to standard error.
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("charrnn: error: \(message)\n".utf8))
+        StandardOutput.writeError("charrnn: error: \(message)\n")
     }
 
     /// Writes `charrnn: warning: <message>` and a newline to standard error.
     static func printWarning(_ message: String) {
-        FileHandle.standardError.write(Data("charrnn: warning: \(message)\n".utf8))
+        StandardOutput.writeError("charrnn: warning: \(message)\n")
     }
 }

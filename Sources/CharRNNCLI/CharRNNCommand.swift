@@ -28,7 +28,9 @@ struct CharRNNCommand: ParsableCommand {
     /// itself, signals) is kept. Every other error, usage mistakes included (unknown option, missing or
     /// unparsable value, a `ValidationError` from `validate()` or `run()`), is one line on standard
     /// error, `charrnn: error: <message>`, with exit status 1 and no usage text, like every other error.
+    /// The standard descriptors are reserved first (see `StandardOutput`).
     static func main() {
+        StandardOutput.reserveStandardDescriptors()
         do {
             var command = try parseAsRoot()
             try command.run()

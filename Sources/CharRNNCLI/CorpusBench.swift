@@ -40,7 +40,7 @@ struct CorpusBench: ParsableCommand {
                 + " (\(f(Double(stats.reading.storedBytes) / 1e6, 2)) MB stored), \(stats.units) units,"
                 + " vocabulary \(corpus.vocabulary.count): best \(f(best, 3)) s = \(f(megabytes / best, 1)) MB/s;"
                 + " peak RSS \(f(Double(usage.ru_maxrss) / 1024, 1)) MB"
-            writeStandardOutput(line)
+            try writeStandardOutput(line)
         }
     }
 }

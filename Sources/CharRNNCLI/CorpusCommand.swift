@@ -11,9 +11,9 @@ struct CorpusCommand: ParsableCommand {
     )
 }
 
-/// Prints `data` and a newline to standard output.
-func writeStandardOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+/// Prints `text` and a newline to standard output (checked: see `StandardOutput`).
+func writeStandardOutput(_ text: String) throws {
+    try StandardOutput.print(text)
 }
 
 /// A unit made readable on one line: control characters, separators, invisible format characters and

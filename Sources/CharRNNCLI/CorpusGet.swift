@@ -40,8 +40,8 @@ struct CorpusGet: ParsableCommand {
             let catalog = try self.catalog.map { try CorpusCatalog.load(from: URL(fileURLWithPath: $0)) } ?? CorpusCatalog.builtIn
             if list {
                 for entry in catalog.corpora {
-                    writeStandardOutput("\(entry.name.rightPadded(to: 18)) \(CorpusInspect.grouped(entry.size).leftPadded(to: 12)) bytes  \(entry.licence)")
-                    writeStandardOutput("\(String(repeating: " ", count: 19))\(entry.url)")
+                    try writeStandardOutput("\(entry.name.rightPadded(to: 18)) \(CorpusInspect.grouped(entry.size).leftPadded(to: 12)) bytes  \(entry.licence)")
+                    try writeStandardOutput("\(String(repeating: " ", count: 19))\(entry.url)")
                 }
                 return
             }
@@ -53,19 +53,19 @@ struct CorpusGet: ParsableCommand {
                 CLIErrors.printWarning("\(entry.name): the catalog has no SHA-256 for this file; checked its size only (sha256 \(result.sha256))")
             }
             let verb = result.fetched ? "fetched from \(result.source)" : "already present"
-            writeStandardOutput("\(result.url.path): \(verb), sha256 \(result.sha256)")
+            try writeStandardOutput("\(result.url.path): \(verb), sha256 \(result.sha256)")
             guard entry.archive == "zip" else {
                 if unpack { CLIErrors.printWarning("\(entry.name): not an archive; nothing to unpack") }
                 return
             }
             guard unpack else {
-                writeStandardOutput("\(result.url.path): a zip archive; charrnn reads it directly (or use --unpack for plain files)")
+                try writeStandardOutput("\(result.url.path): a zip archive; charrnn reads it directly (or use --unpack for plain files)")
                 return
             }
             let members = try ZipArchive(path: result.url.path).unpack(into: URL(fileURLWithPath: output), force: force)
             for member in members {
                 let verb = member.written ? "unpacked" : "already unpacked"
-                writeStandardOutput("\(member.url.path): \(verb), \(CorpusInspect.grouped(member.size)) bytes")
+                try writeStandardOutput("\(member.url.path): \(verb), \(CorpusInspect.grouped(member.size)) bytes")
             }
         }
     }

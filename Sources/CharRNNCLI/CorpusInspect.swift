@@ -75,9 +75,9 @@ struct CorpusInspect: ParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.keyEncodingStrategy = .convertToSnakeCase
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                writeStandardOutput(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try writeStandardOutput(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
-                writeStandardOutput(Self.table(report))
+                try writeStandardOutput(Self.table(report))
             }
         }
     }

@@ -37,9 +37,9 @@ struct CorpusTokenize: ParsableCommand {
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.withoutEscapingSlashes]
-                writeStandardOutput(String(decoding: try encoder.encode(sink.units), as: UTF8.self))
+                try writeStandardOutput(String(decoding: try encoder.encode(sink.units), as: UTF8.self))
             case .lines:
-                if !sink.units.isEmpty { writeStandardOutput(sink.units.map(escapedUnit).joined(separator: "\n")) }
+                if !sink.units.isEmpty { try writeStandardOutput(sink.units.map(escapedUnit).joined(separator: "\n")) }
             }
         }
     }

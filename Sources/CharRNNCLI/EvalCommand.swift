@@ -99,11 +99,11 @@ struct EvalCommand: ParsableCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                try StandardOutput.print(String(decoding: try encoder.encode(result), as: UTF8.self))
             } else {
                 let scope = scored.recorded.map { "\($0.rawValue) file \(paths.joined(separator: " "))" } ?? "split \(split.rawValue)"
-                print("\(scope): \(result.units) units scored, \(result.unknownUnits) unknown")
-                print(String(format: "%.4f nats/unit  %.4f bits/unit  perplexity %.3f",
+                try StandardOutput.print("\(scope): \(result.units) units scored, \(result.unknownUnits) unknown")
+                try StandardOutput.print(String(format: "%.4f nats/unit  %.4f bits/unit  perplexity %.3f",
                              result.natsPerUnit, result.bitsPerUnit, result.perplexity))
             }
         }
@@ -197,18 +197,18 @@ struct EvalCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(comparison.report), as: UTF8.self))
+            try StandardOutput.print(String(decoding: try encoder.encode(comparison.report), as: UTF8.self))
             return
         }
-        print("long-range \(comparison.task.rawValue) on \(source)")
+        try StandardOutput.print("long-range \(comparison.task.rawValue) on \(source)")
         if let entropy = comparison.crossEntropy {
-            print(String(format: "model: %.4f bits/unit over %d units (%d unknown)", entropy.bitsPerUnit, entropy.units,
+            try StandardOutput.print(String(format: "model: %.4f bits/unit over %d units (%d unknown)", entropy.bitsPerUnit, entropy.units,
                          entropy.unknownUnits))
         }
         for result in comparison.report.results {
-            print("")
-            print(result.table())
+            try StandardOutput.print("")
+            try StandardOutput.print(result.table())
         }
-        if let save { print("\nwrote \(URL(fileURLWithPath: save).appendingPathComponent("long-range.json").path)") }
+        if let save { try StandardOutput.print("\nwrote \(URL(fileURLWithPath: save).appendingPathComponent("long-range.json").path)") }
     }
 }

@@ -89,10 +89,10 @@ struct VanishingCommand: ParsableCommand {
         try CLIErrors.reporting {
             let experiment = try VanishingExperiment(options: try options())
             let outcome = try experiment.run { note in
-                if !quiet { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
+                if !quiet { StandardOutput.writeError("\(note)\n") }
             }
-            print(outcome.table, terminator: "")
-            if !quiet { FileHandle.standardError.write(Data("wrote \(outcome.report.path)\n".utf8)) }
+            try StandardOutput.print(outcome.table, terminator: "")
+            if !quiet { StandardOutput.writeError("wrote \(outcome.report.path)\n") }
         }
     }
 }

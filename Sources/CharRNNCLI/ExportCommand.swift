@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
             let file = try WeightExport.file(of: loaded, dtype: dtype.safetensors)
             try file.write(to: URL(fileURLWithPath: output))
             let values = file.tensors.reduce(0) { $0 + $1.count }
-            print("wrote \(output): \(file.tensors.count) tensors, \(values) \(dtype.safetensors.rawValue) values")
+            try StandardOutput.print("wrote \(output): \(file.tensors.count) tensors, \(values) \(dtype.safetensors.rawValue) values")
         }
     }
 }

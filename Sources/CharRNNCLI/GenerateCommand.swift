@@ -147,7 +147,7 @@ struct GenerateCommand: ParsableCommand {
                 condition = StopCondition(strings: strings, strip: stripStop)
             }
             let seed = self.seed ?? Self.randomSeed()
-            if self.seed == nil { FileHandle.standardError.write(Data("seed: \(seed)\n".utf8)) }
+            if self.seed == nil { StandardOutput.writeError("seed: \(seed)\n") }
             if interactive {
                 try runInteractive(generator: generator, stop: condition, seed: seed)
             } else {
@@ -167,23 +167,22 @@ struct GenerateCommand: ParsableCommand {
     /// Generates and prints the samples for one prime: one sample streams as it is drawn (prime, text,
     /// newline); several are printed one after another under `--- sample i ---`.
     func sample(generator: Generator, prime primeIDs: [Int32], stop: StopCondition?, seed: UInt64) throws -> [GeneratedSample] {
-        let output = FileHandle.standardOutput
         let primeShown = generator.vocabulary.decode(primeIDs, unknown: "<unk>")
         let results: [GeneratedSample]
         if samples == 1 {
-            let stream = StreamingOutput(output)
+            let stream = StreamingOutput()
             stream.write(primeShown)
             results = try generator.generate(prime: primeIDs, length: generationLength, stop: stop, samples: 1,
                                              options: sampling, seed: seed) { _, bytes in
                 stream.write(bytes: bytes)
             }
             stream.write("\n")
-            stream.flush()
+            try stream.flush()
         } else {
             results = try generator.generate(prime: primeIDs, length: generationLength, stop: stop, samples: samples,
                                              options: sampling, seed: seed)
             for (index, result) in results.enumerated() {
-                output.write(Data("--- sample \(index + 1) ---\n\(primeShown)".utf8) + Data(result.text) + Data("\n".utf8))
+                try StandardOutput.write(bytes: Array("--- sample \(index + 1) ---\n\(primeShown)".utf8) + Array(result.text) + [10])
             }
         }
         if case .untilStop(let cap) = generationLength {
@@ -216,7 +215,7 @@ struct GenerateCommand: ParsableCommand {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let units = results.reduce(0) { $0 + $1.ids.count }
             let speed = String(format: "%.0f", Double(units) / max(seconds, 1e-9))
-            FileHandle.standardError.write(Data("speed: \(speed) units/s (\(units) units in \(String(format: "%.3f", seconds)) s)\n".utf8))
+            StandardOutput.writeError("speed: \(speed) units/s (\(units) units in \(String(format: "%.3f", seconds)) s)\n")
             if report { try writeReports(results.map(\.ids), vocabulary: generator.vocabulary) }
         }
         if failed > 0 { throw ExitCode.failure }
@@ -236,7 +235,7 @@ struct GenerateCommand: ParsableCommand {
                 if reports.count > 1 { text += "sample \(index + 1): " }
                 text += report.rendered + "\n"
             }
-            FileHandle.standardError.write(Data(text.utf8))
+            StandardOutput.writeError(text)
         }
     }
 }

@@ -120,10 +120,10 @@ struct GradientsCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(
                     positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                try StandardOutput.print(String(decoding: try encoder.encode(result), as: UTF8.self))
             } else {
-                print(GradientFlowMeasurement.table(result))
-                if let save { print("wrote \(URL(fileURLWithPath: save).appendingPathComponent("gradient-flow.json").path)") }
+                try StandardOutput.print(GradientFlowMeasurement.table(result))
+                if let save { try StandardOutput.print("wrote \(URL(fileURLWithPath: save).appendingPathComponent("gradient-flow.json").path)") }
             }
         }
     }

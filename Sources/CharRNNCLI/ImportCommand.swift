@@ -65,7 +65,7 @@ struct ImportCommand: ParsableCommand {
             }
             try checkpoint.write(to: URL(fileURLWithPath: out))
             let model = checkpoint.configuration.model
-            print("wrote \(out): \(model.cell.rawValue) \(model.layers)×\(model.hiddenSize), embedding \(model.embeddingSize), "
+            try StandardOutput.print("wrote \(out): \(model.cell.rawValue) \(model.layers)×\(model.hiddenSize), embedding \(model.embeddingSize), "
                   + "vocabulary \(model.vocabularySize) (<unk> included)")
         }
     }

@@ -30,6 +30,6 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try RunReport.write(runDirectories: runDirectories.map { URL(fileURLWithPath: $0) },
                             to: URL(fileURLWithPath: output), title: title)
-        print("wrote \(output) (\(runDirectories.count) run\(runDirectories.count == 1 ? "" : "s"))")
+        try StandardOutput.print("wrote \(output) (\(runDirectories.count) run\(runDirectories.count == 1 ? "" : "s"))")
     }
 }

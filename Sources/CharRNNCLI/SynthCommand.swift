@@ -47,13 +47,15 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let corpus = try SyntheticCorpus(SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed))
-        let url = URL(fileURLWithPath: output)
-        try corpus.write(to: url, gzip: gzip ? true : nil)
-        if events { try corpus.writeEvents(to: SyntheticCorpus.eventsURL(for: url)) }
-        let distances = corpus.events.map(\.distance)
-        print("wrote \(output): \(task.rawValue), \(size) units, \(corpus.events.count) events, "
-              + "distances \(distances.min() ?? 0)…\(distances.max() ?? 0)")
+        try CLIErrors.reporting {
+            let corpus = try SyntheticCorpus(SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed))
+            let url = URL(fileURLWithPath: output)
+            try corpus.write(to: url, gzip: gzip ? true : nil)
+            if events { try corpus.writeEvents(to: SyntheticCorpus.eventsURL(for: url)) }
+            let distances = corpus.events.map(\.distance)
+            try StandardOutput.print("wrote \(output): \(task.rawValue), \(size) units, \(corpus.events.count) events, "
+                  + "distances \(distances.min() ?? 0)…\(distances.max() ?? 0)")
+        }
     }
 }
 

@@ -82,6 +82,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Log a train record to metrics.jsonl every N steps (default 1).") var logEvery: Int?
     @Option(help: "Output (run) directory.") var out: String = "runs/charrnn"
     @Flag(help: "Continue the run in --out from its latest checkpoint, with its own settings.") var resume = false
+    @Flag(help: "Start a new run in --out even when it holds one (which is then replaced).") var force = false
     @Option(help: "Start a new run with the settings of this config.json (or checkpoint or run directory).")
     var config: String?
     @Option(help: "Fine-tune: start from this checkpoint's weights and vocabulary (fresh optimizer).")
@@ -256,6 +257,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.reporting {
             let runDirectory = RunDirectory(URL(fileURLWithPath: out))
+            // One run per directory: locked for the whole command; a new run never silently replaces one.
+            let lock = try RunLock(runDirectory)
+            if !resume && !force && runDirectory.holdsRun { throw RunDirectoryError.holdsRun(out) }
             var base: RunConfiguration?
             var source: Checkpoint?
             if resume {
@@ -291,6 +295,8 @@ struct TrainCommand: ParsableCommand {
             } else { .fresh }
             let trainer = try Trainer(run: runDirectory, corpus: corpus, paths: corpusPaths, model: model,
                                       training: training, start: start)
+            trainer.lock = lock
+            if force && !resume { try runDirectory.removeRun() }
             InterruptSignals.install()
             var progress = TrainingProgress(quiet: quiet)
             let result = try trainer.train(onEvent: { progress.handle($0) },
@@ -333,6 +339,6 @@ struct TrainCommand: ParsableCommand {
                               initializedFrom: trainer.configuration.initializedFrom)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        try StandardOutput.print(String(decoding: try encoder.encode(summary), as: UTF8.self))
     }
 }

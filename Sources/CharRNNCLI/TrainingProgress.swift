@@ -11,7 +11,7 @@ struct TrainingProgress {
 
     init(quiet: Bool) { self.quiet = quiet }
 
-    static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    static func write(_ text: String) { StandardOutput.writeError(text) }
 
     static func format(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
 
@@ -22,6 +22,10 @@ struct TrainingProgress {
     }
 
     mutating func handle(_ event: TrainingEvent) {
+        if case .warning(let message) = event {  // shown even with --quiet
+            CLIErrors.printWarning(message)
+            return
+        }
         guard !quiet else { return }
         switch event {
         case .started(let summary):
@@ -58,7 +62,7 @@ struct TrainingProgress {
         case .evaluated(let step, let loss, let isBest):
             let line = "step \(step): validation loss \(Self.format(loss)) nats, \(Self.format(loss / log(2))) bpc\(isBest ? " (best)" : "")"
             Self.write((live ? "\r\u{1B}[2K" : "") + line + "\n")
-        case .saved:
+        case .saved, .warning:
             break
         }
     }

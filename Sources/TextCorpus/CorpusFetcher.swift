@@ -34,14 +34,16 @@ public enum CorpusFetcher {
         do {
             try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw CorpusError.fetchFailed(source: directory.path, reason: "cannot create directory: \(error.localizedDescription)")
+            throw CorpusError.fetchFailed(source: directory.path, reason: "cannot create directory: \(SystemError.reason(error))")
         }
         let destination = directory.appendingPathComponent(entry.file)
         if !force, fileManager.fileExists(atPath: destination.path),
            let (size, hash) = try? digest(of: destination), size == entry.size, entry.sha256 == nil || hash == entry.sha256 {
             return Result(url: destination, sha256: hash, fetched: false, source: destination.path)
         }
-        let temporary = directory.appendingPathComponent(".\(entry.file).partial-\(getpid())")
+        // Partial files of fetches that were killed (their process is gone) are removed first.
+        StaleFiles.removeStale(in: directory, kinds: ["partial"])
+        let temporary = directory.appendingPathComponent(StaleFiles.temporaryName(for: entry.file, kind: "partial"))
         try? fileManager.removeItem(at: temporary)
         let source: String
         if let mirror {
@@ -54,7 +56,7 @@ public enum CorpusFetcher {
                 try fileManager.copyItem(at: file, to: temporary)
             } catch {
                 try? fileManager.removeItem(at: temporary)
-                throw CorpusError.fetchFailed(source: file.path, reason: "copy failed: \(error.localizedDescription)")
+                throw CorpusError.fetchFailed(source: file.path, reason: "copy failed: \(SystemError.reason(error))")
             }
         } else {
             source = entry.url
@@ -94,7 +96,7 @@ public enum CorpusFetcher {
         while true {
             let data: Data
             do { data = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
-                throw CorpusError.unreadable(path: url.path, reason: error.localizedDescription)
+                throw CorpusError.unreadable(path: url.path, reason: SystemError.reason(error))
             }
             if data.isEmpty { break }
             size += Int64(data.count)

@@ -40,14 +40,16 @@ public final class GzipWriter {
     /// Opens a temporary file next to `url` and a deflate stream (`level` 0…9).
     public init(url: URL, level: Int32 = 6) throws {
         self.url = url
+        // Temporary files of writers that were killed (their process is gone) are removed first.
+        StaleFiles.removeStale(in: url.deletingLastPathComponent(), kinds: ["tmp"])
         temporaryURL = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+            .appendingPathComponent(StaleFiles.temporaryName(for: url.lastPathComponent, kind: "tmp", unique: UUID().uuidString))
         guard FileManager.default.createFile(atPath: temporaryURL.path, contents: nil) else {
             throw GzipWriterError.cannotCreate(path: url.path, reason: "cannot create a temporary file in its folder")
         }
         do { handle = try FileHandle(forWritingTo: temporaryURL) } catch {
             try? FileManager.default.removeItem(at: temporaryURL)
-            throw GzipWriterError.cannotCreate(path: url.path, reason: error.localizedDescription)
+            throw GzipWriterError.cannotCreate(path: url.path, reason: SystemError.reason(error))
         }
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -111,7 +113,7 @@ public final class GzipWriter {
             throw error
         } catch {
             try? FileManager.default.removeItem(at: temporaryURL)
-            throw GzipWriterError.io(path: url.path, reason: error.localizedDescription)
+            throw GzipWriterError.io(path: url.path, reason: SystemError.reason(error))
         }
     }
 
@@ -129,7 +131,7 @@ public final class GzipWriter {
             let produced = output.count - Int(stream.pointee.avail_out)
             if produced > 0 {
                 do { try handle.write(contentsOf: output[0..<produced]) } catch {
-                    throw GzipWriterError.io(path: url.path, reason: error.localizedDescription)
+                    throw GzipWriterError.io(path: url.path, reason: SystemError.reason(error))
                 }
             }
             if flush == Z_FINISH {

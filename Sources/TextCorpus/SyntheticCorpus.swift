@@ -137,7 +137,7 @@ public struct SyntheticCorpus: Sendable {
             try writer.finish()
         } else {
             do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-                throw SyntheticCorpusError.writeFailed(path: url.path, reason: error.localizedDescription)
+                throw SyntheticCorpusError.writeFailed(path: url.path, reason: SystemError.reason(error))
             }
         }
     }
@@ -163,7 +163,7 @@ public struct SyntheticCorpus: Sendable {
         do { try eventsJSON().write(to: url, options: .atomic) } catch let error as SyntheticCorpusError {
             throw error
         } catch {
-            throw SyntheticCorpusError.writeFailed(path: url.path, reason: error.localizedDescription)
+            throw SyntheticCorpusError.writeFailed(path: url.path, reason: SystemError.reason(error))
         }
     }
 

@@ -33,7 +33,7 @@ extension ZipArchive {
             do {
                 try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
-                throw CorpusError.fetchFailed(source: folder.path, reason: "cannot create directory: \(error.localizedDescription)")
+                throw CorpusError.fetchFailed(source: folder.path, reason: "cannot create directory: \(SystemError.reason(error))")
             }
             if member.isDirectory { continue }
             if !force, let existing = try? Self.sizeAndCRC(of: destination),
@@ -42,7 +42,8 @@ extension ZipArchive {
                 continue
             }
             let stream = try ZipMemberStream(archivePath: path, member: member)
-            let temporary = folder.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())")
+            StaleFiles.removeStale(in: folder, kinds: ["partial"])  // left by an unpack that was killed
+            let temporary = folder.appendingPathComponent(StaleFiles.temporaryName(for: destination.lastPathComponent, kind: "partial"))
             let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard descriptor >= 0 else {
                 throw CorpusError.fetchFailed(source: temporary.path, reason: "cannot create: \(String(cString: strerror(errno)))")

@@ -48,24 +48,34 @@ public struct Checkpoint {
         } catch {
             throw CheckpointError.cannotWrite(parent.path, "cannot create the directory")
         }
-        let staging = parent.appendingPathComponent(".\(directory.lastPathComponent).staging-\(UUID().uuidString)")
+        // Staging directories of saves that were killed (their process is gone) are removed first.
+        StaleFiles.removeStale(in: parent, kinds: AtomicFile.temporaryKinds)
+        let staging = parent.appendingPathComponent(
+            StaleFiles.temporaryName(for: directory.lastPathComponent, kind: "staging", unique: UUID().uuidString))
         do {
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
             throw CheckpointError.cannotWrite(parent.path, "cannot create a directory there")
         }
         do {
-            try Self.weights(of: model).write(to: staging.appendingPathComponent(Self.modelFile))
-            try AtomicFile.write(try configuration.jsonData(), to: staging.appendingPathComponent(Self.configFile))
-            try AtomicFile.write(try vocabulary.jsonData(), to: staging.appendingPathComponent(Self.vocabularyFile))
+            // Files are flushed together once all are written: one journal commit, not one per file.
+            try AtomicFile.write(Self.weights(of: model).serialized(), to: staging.appendingPathComponent(Self.modelFile),
+                                 synchronize: false)
+            try AtomicFile.write(try configuration.jsonData(), to: staging.appendingPathComponent(Self.configFile),
+                                 synchronize: false)
+            try AtomicFile.write(try vocabulary.jsonData(), to: staging.appendingPathComponent(Self.vocabularyFile),
+                                 synchronize: false)
             if let (state, tensors) = trainerState {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(
                     positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                try AtomicFile.write(try encoder.encode(state), to: staging.appendingPathComponent(Self.stateFile))
-                try tensors.safetensors().write(to: staging.appendingPathComponent(Self.stateTensorsFile))
+                try AtomicFile.write(try encoder.encode(state), to: staging.appendingPathComponent(Self.stateFile),
+                                     synchronize: false)
+                try AtomicFile.write(tensors.safetensors().serialized(),
+                                     to: staging.appendingPathComponent(Self.stateTensorsFile), synchronize: false)
             }
+            try AtomicFile.synchronizeContents(of: staging)
             try AtomicFile.replaceDirectory(at: directory, with: staging)
         } catch {
             try? FileManager.default.removeItem(at: staging)

@@ -1,4 +1,5 @@
 import Foundation
+import TextCorpus
 
 /// `charrnn report`: one self-contained HTML page (inline SVG, no scripts, no network) comparing
 /// runs — learning curves against steps and time, gradient norm and clip rate, gradient flow
@@ -19,7 +20,7 @@ public enum RunReport {
         let runs = try runDirectories.map(ReportRun.load)
         let html = self.html(runs: runs, title: title)
         do { try Data(html.utf8).write(to: output, options: .atomic) } catch {
-            throw ReportError.writeFailed(path: output.path, reason: error.localizedDescription)
+            throw ReportError.writeFailed(path: output.path, reason: SystemError.reason(error))
         }
     }
 

@@ -36,6 +36,8 @@ public enum TrainingEvent {
     case evaluated(step: Int, loss: Double, isBest: Bool)
     /// After a checkpoint was written.
     case saved(step: Int, directory: URL)
+    /// Something was wrong but repaired (e.g. a torn final metrics record dropped); one line.
+    case warning(String)
 }
 
 /// Sizes printed before training starts.
@@ -135,6 +137,10 @@ public final class Trainer {
     let resumedFromStep: Int?
     /// What a resumed run changed (empty for a new run); logged as a `resume` record.
     public let resumeChanges: [RunSettingChange]
+    /// The run directory's lock when the caller already holds it (the CLI takes it before loading
+    /// the corpus); otherwise `train` takes it for its own duration and fails if another process
+    /// holds it.
+    public var lock: RunLock?
 
     /// Prepares a new run (or, with `resume`, continues the one in `run`).
     public convenience init(run: RunDirectory, corpus: TokenCorpus, paths: [String], model modelConfig: ModelConfig,
@@ -262,8 +268,12 @@ public final class Trainer {
     public func train(onEvent: (TrainingEvent) -> Void = { _ in },
                       stopRequested: () -> Bool = { false }) throws -> TrainingResult {
         try createRunDirectory()
+        let heldLock = try lock ?? RunLock(run)
+        defer { withExtendedLifetime(heldLock) {} }
+        run.removeDebris()
         try AtomicFile.write(try configuration.jsonData(), to: run.config)
         let log = try MetricsLog(url: run.metrics, keepingThrough: resumedFromStep)
+        for warning in log.warnings { onEvent(.warning(warning)) }
         if let resumedFromStep {
             var changes: [String: String] = [:]
             for change in resumeChanges { changes[change.flag] = "\(change.old) -> \(change.new)" }
