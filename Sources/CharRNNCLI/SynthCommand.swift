@@ -39,13 +39,16 @@ struct SynthCommand: ParsableCommand {
     var events = false
 
     func run() throws {
-        let corpus = try SyntheticCorpus(SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed))
-        let url = URL(fileURLWithPath: output)
-        try corpus.write(to: url, gzip: gzip ? true : nil)
-        if events { try corpus.writeEvents(to: SyntheticCorpus.eventsURL(for: url)) }
-        let distances = corpus.events.map(\.distance)
-        print("wrote \(output): \(task.rawValue), \(size) units, \(corpus.events.count) events, "
-              + "distances \(distances.min() ?? 0)…\(distances.max() ?? 0)")
+        try CLIErrors.reporting {
+            // validate() checks --size against the machine's memory before the text is built.
+            let corpus = try SyntheticCorpus(SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed))
+            let url = URL(fileURLWithPath: output)
+            try corpus.write(to: url, gzip: gzip ? true : nil)
+            if events { try corpus.writeEvents(to: SyntheticCorpus.eventsURL(for: url)) }
+            let distances = corpus.events.map(\.distance)
+            print("wrote \(output): \(task.rawValue), \(size) units, \(corpus.events.count) events, "
+                  + "distances \(distances.min() ?? 0)…\(distances.max() ?? 0)")
+        }
     }
 }
 

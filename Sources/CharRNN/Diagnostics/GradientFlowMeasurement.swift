@@ -19,8 +19,8 @@ public enum GradientFlowMeasurement {
     ///   - batchSize: B streams per window (the text is cut into B contiguous streams).
     ///   - initialization: description stored in the result (`init` in gradient-flow.json).
     /// - Throws: ``DiagnosticsError`` when T, W or B is below 1 or `ids` is shorter than B·T + 1 units.
-    public static func measure(model: LanguageModel<Float>, ids: ArraySlice<Int32>, length: Int, windows: Int,
-                               batchSize: Int = 1, initialization: String) throws -> GradientFlowResult {
+    public static func measure<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs, length: Int, windows: Int,
+                               batchSize: Int = 1, initialization: String) throws -> GradientFlowResult where IDs.Element == Int32 {
         guard length >= 1 else { throw DiagnosticsError.invalidOption("--length", "must be at least 1 (got \(length))") }
         guard windows >= 1 else { throw DiagnosticsError.invalidOption("--windows", "must be at least 1 (got \(windows))") }
         guard batchSize >= 1 else { throw DiagnosticsError.invalidOption("--batch", "must be at least 1 (got \(batchSize))") }
