@@ -66,6 +66,19 @@ import TestSupport
         }
     }
 
+    @Test func evalRefusesAWindowBeyondTheMachine() throws {
+        let (root, corpus, out) = try TrainEvalGenerateCommandTests.trainedRun()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // 4 streams × the whole stream as one window fits; under a 64 KiB limit it does not.
+        let fits = try CLI.run(["eval", out, corpus, "--batch", "4", "--bptt", "1000000000000"])
+        #expect(fits.status == 0, "\(fits.stderr)")
+        let limited = try CLI.run(["eval", out, corpus, "--batch", "4", "--bptt", "1000000000000"],
+                                  environment: ["CHARRNN_MEMORY_LIMIT": "64K"])
+        Self.expectRefusal(limited, "--bptt ")
+        #expect(limited.stderr.contains("evaluation would need "), "\(limited.stderr)")
+        #expect(limited.status == 1)
+    }
+
     @Test func synthRefusesASizeBeyondTheMachine() throws {
         let root = try SharedCorpora.temporaryDirectory("charrnn-sizes-synth")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -31,6 +31,7 @@ public enum ModelLongRangeEvaluation {
         }
         guard ids.count >= 2 else { return ([], 0, 0) }
         let stream = try BatchStream(ids: ids, batchSize: 1, sequenceLength: bptt, requireFullWindow: false)
+        try stream.checkMemory(model: model.config, subject: "evaluation")
         var result: [[Double]] = []
         result.reserveCapacity(positions.count)
         var next = 0

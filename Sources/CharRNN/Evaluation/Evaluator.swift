@@ -72,6 +72,7 @@ public enum Evaluator {
         if batchSize == 1 {
             return evaluateStepwise(model: model, ids: ids, weights: .f32, threads: model.threads, unknownUnits: unknownUnits)
         }
+        try stream.checkMemory(model: model.config, subject: "evaluation")
         let (nats, units) = walk(model: model, stream: stream)
         return EvaluationResult(totalNats: nats, units: units, unknownUnits: unknownUnits)
     }
