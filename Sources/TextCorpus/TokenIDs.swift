@@ -50,6 +50,20 @@ public struct TokenIDs: RandomAccessCollection, Sendable, Equatable, Expressible
         return TokenIDs(storage: storage, bounds: bounds)
     }
 
+    /// Iterates without a bounds check per id (the range was checked when the slice was made).
+    public struct Iterator: IteratorProtocol {
+        let storage: TokenIDBuffer
+        var position: Int
+        let end: Int
+        public mutating func next() -> Int32? {
+            guard position < end else { return nil }
+            defer { position += 1 }
+            return storage[position]
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(storage: storage, position: startIndex, end: endIndex) }
+
     public var indices: Range<Int> { startIndex..<endIndex }
     public func index(after i: Int) -> Int { i + 1 }
     public func index(before i: Int) -> Int { i - 1 }
