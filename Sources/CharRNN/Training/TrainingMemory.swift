@@ -22,10 +22,13 @@ extension TrainingOptions {
 extension BatchStream {
     /// Throws `MemoryNeedError` when running `model` over this stream's windows (B streams, the first
     /// window's steps) would need more than `available` bytes; B and T are named by their flags
-    /// (`--batch`, `--bptt`), the model's sizes by their config.json keys. Nothing is allocated.
-    public func checkMemory(model: ModelConfig, subject: String, available: Int = MachineMemory.available) throws {
+    /// (`--batch`, and `stepsFlag` for T), the model's sizes by their config.json keys. Nothing is allocated.
+    public func checkMemory(model: ModelConfig, subject: String, stepsFlag: String = "--bptt",
+                            available: Int = MachineMemory.available) throws {
         let memory = ModelMemory(config: model, batchSize: batchSize, steps: steps(inWindow: 0))
-        let naming: (ModelSizeParameter) -> String = { $0 == .batchSize || $0 == .steps ? $0.flag : $0.rawValue }
+        let naming: (ModelSizeParameter) -> String = {
+            $0 == .batchSize ? $0.flag : $0 == .steps ? stepsFlag : $0.rawValue
+        }
         if let problem = memory.problem(available: available, subject: subject, naming: naming) { throw problem }
     }
 }
