@@ -34,7 +34,7 @@ let package = Package(
         // MARK: Library modules
         .target(name: "TextCorpus", dependencies: ["CICU", "CZlib"]),
         .target(name: "Tensor", dependencies: ["CKernels"]),
-        .target(name: "NeuralNet", dependencies: ["Tensor", "CKernels"]),
+        .target(name: "NeuralNet", dependencies: ["Tensor", "CKernels", "TextCorpus"]),
         .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet"]),
 
         // MARK: Command-line tool

@@ -86,7 +86,7 @@ struct GradientsCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.reporting {
             let model: LanguageModel<Float>
-            let ids: [Int32]
+            let ids: TokenIDs
             var description: String
             if let checkpoint {
                 let loaded = try Checkpoint.load(from: checkpoint)

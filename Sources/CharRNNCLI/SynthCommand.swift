@@ -48,6 +48,7 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
+            // validate() checks --size against the machine's memory before the text is built.
             let corpus = try SyntheticCorpus(SyntheticOptions(task: task, size: size, maxDistance: maxDistance, seed: seed))
             let url = URL(fileURLWithPath: output)
             try corpus.write(to: url, gzip: gzip ? true : nil)

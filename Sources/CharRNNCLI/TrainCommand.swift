@@ -229,6 +229,8 @@ struct TrainCommand: ParsableCommand {
         if orthogonal { model.initialization.orthogonalRecurrent = true }
         if let forgetBias { model.initialization.forgetGateBias = forgetBias }
         if let encoderInit { model.initialization.encoderDecoder = encoderInit }
+        // Sizes against the machine's memory, naming the flag (the vocabulary is not known yet: 1).
+        do { try training.checkMemory(of: model) } catch { throw ValidationError("\(error)") }
         if let problem = model.validationError { throw FlagNames.validationError(problem) }
         return (model, training, tokenizer.options(over: base?.tokenizer ?? TokenizerOptions()))
     }

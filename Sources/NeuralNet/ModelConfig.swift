@@ -118,6 +118,10 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
     public var decoderInputSize: Int { skip == .dense ? layers * hiddenSize : hiddenSize }
 
     /// A one-line description of the first problem that makes this configuration unusable, or nil.
+    /// Sizes are checked without overflow against the machine's memory (`MachineMemory.available`): the
+    /// parameters with their gradients and a one-step, one-stream workspace must fit, so that a
+    /// config.json naming a huge size is refused before anything is allocated (see `ModelMemory` for the
+    /// need of training with a given batch and window).
     public var validationError: String? {
         if vocabularySize < 1 { return "vocabularySize must be at least 1 (got \(vocabularySize))" }
         if embeddingSize < 1 { return "embeddingSize must be at least 1 (got \(embeddingSize))" }
@@ -130,6 +134,7 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
         if initialization.forgetGateBias != nil && cell != .lstm {
             return "forgetGateBias applies to LSTM only (cell is \(cell.rawValue))"
         }
+        if let problem = ModelMemory(config: self).problem() { return problem.description }
         return nil
     }
 }

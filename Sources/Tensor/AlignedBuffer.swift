@@ -1,3 +1,5 @@
+import Foundation
+
 /// A fixed-size, 64-byte-aligned, zero-initialized buffer of scalars that owns its memory.
 ///
 /// The building block of every tensor, workspace and parameter buffer: allocated once, reused,
@@ -9,14 +11,30 @@ public final class AlignedBuffer<Scalar: BinaryFloatingPoint & Sendable>: @unche
     /// Number of elements.
     public var count: Int { pointer.count }
 
-    /// Allocates `count` zeroed elements.
-    public init(count: Int) {
-        precondition(count >= 0, "AlignedBuffer count must be non-negative")
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+    /// Allocates `count` zeroed elements, throwing instead of aborting when `count` is negative, its byte
+    /// size overflows `Int`, or the system has no memory for it. For sizes not already checked against
+    /// the machine's memory (see `ModelMemory` in NeuralNet).
+    public init(checkedCount count: Int) throws(AllocationError) {
+        guard count >= 0 else { throw AllocationError(count: count, elementSize: MemoryLayout<Scalar>.stride) }
+        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        var raw: UnsafeMutableRawPointer?
+        guard !overflow, posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            throw AllocationError(count: count, elementSize: MemoryLayout<Scalar>.stride)
+        }
         let typed = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
         typed.initialize(repeating: 0, count: max(count, 1))
         pointer = UnsafeMutableBufferPointer(start: typed, count: count)
+    }
+
+    /// Allocates `count` zeroed elements. The model and its workspaces call this with sizes that
+    /// `ModelMemory` has checked (without overflow) against the machine's memory before the model was
+    /// built; a size that still cannot be allocated stops the program with `AllocationError`'s message.
+    public convenience init(count: Int) {
+        do {
+            try self.init(checkedCount: count)
+        } catch {
+            preconditionFailure(error.description)
+        }
     }
 
     /// Allocates a buffer holding `values`.
@@ -25,7 +43,7 @@ public final class AlignedBuffer<Scalar: BinaryFloatingPoint & Sendable>: @unche
         _ = pointer.initialize(from: values)
     }
 
-    deinit { pointer.baseAddress?.deallocate() }
+    deinit { free(pointer.baseAddress) }
 
     public subscript(index: Int) -> Scalar {
         get { pointer[index] }
@@ -40,4 +58,19 @@ public final class AlignedBuffer<Scalar: BinaryFloatingPoint & Sendable>: @unche
 
     /// The elements as an array (for tests and serialization, not hot paths).
     public var array: [Scalar] { Array(pointer) }
+}
+
+/// An `AlignedBuffer` that cannot be allocated: a negative count, a byte size beyond `Int`, or no memory.
+public struct AllocationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Elements asked for.
+    public var count: Int
+    /// Bytes per element.
+    public var elementSize: Int
+
+    public var description: String {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: elementSize)
+        return count < 0 ? "cannot allocate a buffer of \(count) elements"
+            : "cannot allocate \(count) elements of \(elementSize) bytes"
+                + (overflow ? " (more than 8 EiB)" : " (\(bytes) bytes): out of memory")
+    }
 }

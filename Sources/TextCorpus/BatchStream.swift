@@ -39,7 +39,8 @@ public struct BatchStream: Sendable {
         }
     }
 
-    public let ids: ArraySlice<Int32>
+    /// The ids the streams are cut from (stored as narrow as `TokenIDs` allows; windows are `Int32`).
+    public let ids: TokenIDs
     /// B: parallel streams.
     public let batchSize: Int
     /// T: steps per window.
@@ -57,12 +58,14 @@ public struct BatchStream: Sendable {
     ///   - position: where to resume (a saved `position`); a window past the end of an epoch is clamped to
     ///     the last window, so resume with the same ids, B and T.
     /// - Throws: `corpusTooShort`, or `invalidOption` for B or T below 1.
-    public init(ids: ArraySlice<Int32>, batchSize: Int, sequenceLength: Int, requireFullWindow: Bool = true,
+    public init(ids: TokenIDs, batchSize: Int, sequenceLength: Int, requireFullWindow: Bool = true,
                 position: Position = Position()) throws {
         guard batchSize >= 1 else { throw CorpusError.invalidOption(name: "--batch", reason: "must be at least 1, got \(batchSize)") }
         guard sequenceLength >= 1 else { throw CorpusError.invalidOption(name: "--bptt", reason: "must be at least 1, got \(sequenceLength)") }
-        let needed = (requireFullWindow ? batchSize * sequenceLength : batchSize) + 1
-        guard ids.count >= needed else {
+        // Overflow-safe: B and T come from options; a product beyond Int is certainly more than the ids.
+        let window = requireFullWindow ? MemorySize.product(batchSize, sequenceLength) : batchSize
+        guard let window, window < Int.max, ids.count >= window + 1 else {
+            let needed = window.map { $0 == Int.max ? Int.max : $0 + 1 } ?? Int.max
             throw CorpusError.corpusTooShort(units: ids.count, needed: needed, batchSize: batchSize, sequenceLength: sequenceLength)
         }
         self.ids = ids
@@ -73,9 +76,11 @@ public struct BatchStream: Sendable {
         self.position = Position(epoch: max(0, position.epoch), window: min(max(0, position.window), windowsPerEpoch - 1))
     }
 
-    /// Convenience: the same over a whole array.
-    public init(ids: [Int32], batchSize: Int, sequenceLength: Int, requireFullWindow: Bool = true) throws {
-        try self.init(ids: ids[...], batchSize: batchSize, sequenceLength: sequenceLength, requireFullWindow: requireFullWindow)
+    /// Convenience: the same over any collection of ids (an array, an array slice; a `TokenIDs` is not copied).
+    public init<C: Collection>(ids: C, batchSize: Int, sequenceLength: Int, requireFullWindow: Bool = true,
+                               position: Position = Position()) throws where C.Element == Int32 {
+        try self.init(ids: TokenIDs.wrapping(ids), batchSize: batchSize, sequenceLength: sequenceLength,
+                      requireFullWindow: requireFullWindow, position: position)
     }
 
     /// Steps in window `window` (T, or less for the last one).
@@ -102,13 +107,15 @@ public struct BatchStream: Sendable {
     public func fill(window: Int, inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) -> Int {
         let steps = steps(inWindow: window)
         precondition(inputs.count >= steps * batchSize && targets.count >= steps * batchSize, "batch buffers too small")
-        ids.withUnsafeBufferPointer { source in
-            let base = window * sequenceLength
+        // Each stream's run of steps + 1 ids is copied out as Int32, then laid out time-major.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: steps + 1) { run in
+            let source = run.baseAddress!, base = ids.startIndex + window * sequenceLength
             for b in 0..<batchSize {
                 let streamStart = b * streamLength + base
+                ids.copy(streamStart..<(streamStart + steps + 1), into: source)
                 for t in 0..<steps {
-                    inputs[t * batchSize + b] = source[streamStart + t]
-                    targets[t * batchSize + b] = source[streamStart + t + 1]
+                    inputs[t * batchSize + b] = source[t]
+                    targets[t * batchSize + b] = source[t + 1]
                 }
             }
         }

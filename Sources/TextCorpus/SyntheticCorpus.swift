@@ -58,9 +58,19 @@ public struct SyntheticOptions: Codable, Sendable, Equatable {
         case maxDistance = "max_distance"
     }
 
-    /// Throws when a parameter is out of range (names the option).
+    /// Bytes a corpus of `size` units takes to build and write, at most: the units as `Character`s, the
+    /// text and its UTF-8 copy for writing (up to 3 bytes a unit each: the quotes are 3-byte characters),
+    /// and the scoring events (at most one per two units). Nil when it overflows `Int`.
+    public var memoryNeed: Int? {
+        let perUnit = MemoryLayout<Character>.stride + 2 * 3 + (MemoryLayout<SyntheticEvent>.stride + 1) / 2
+        return MemorySize.product(size, perUnit)
+    }
+
+    /// Throws when a parameter is out of range (names the option), or when `size` needs more memory than
+    /// the machine has (`MemoryNeedError`, checked before anything is allocated).
     public func validate() throws {
         if size < 1 { throw SyntheticCorpusError.invalidOption("--size must be at least 1 (got \(size))") }
+        try MemoryNeedError.check(memoryNeed, parameter: "--size", value: size, subject: "the corpus")
         let minimum = task == .recall ? 2 : 1
         if maxDistance < minimum {
             throw SyntheticCorpusError.invalidOption(

@@ -1,13 +1,15 @@
 import Foundation
 
-/// A corpus as model ids: one `Int32` per unit, the vocabulary, and the train/validation/test split.
+/// A corpus as model ids: one id per unit, the vocabulary, and the train/validation/test split.
 ///
-/// Loading streams the inputs chunk by chunk; the ids array (4 bytes per unit) is the only memory that grows
-/// with the corpus. Building the vocabulary from the training split needs one pass: units get provisional ids
-/// in order of first appearance, the training range is counted, and the ids are remapped in place.
+/// Loading streams the inputs chunk by chunk; the ids (`TokenIDs`: 1 byte per unit for a vocabulary of at
+/// most 256 ids, 2 for at most 65,536, else 4) are the only memory that grows with the corpus. Building the
+/// vocabulary from the training split needs one pass: units get provisional ids in order of first
+/// appearance (stored as narrow as they allow, widened when one does not fit), the training range is
+/// counted, the ids are remapped in place and then stored in the narrowest width of the vocabulary.
 public struct TokenCorpus: Sendable {
     /// Every unit of the corpus, in order (`ids.count` units).
-    public let ids: [Int32]
+    public let ids: TokenIDs
     public let vocabulary: Vocabulary
     public let splits: CorpusSplits
     public let statistics: Statistics
@@ -38,13 +40,13 @@ public struct TokenCorpus: Sendable {
     }
 
     /// The training ids.
-    public var train: ArraySlice<Int32> { ids[splits.train] }
+    public var train: TokenIDs { ids[splits.train] }
     /// The validation ids.
-    public var validation: ArraySlice<Int32> { ids[splits.validation] }
+    public var validation: TokenIDs { ids[splits.validation] }
     /// The test ids.
-    public var test: ArraySlice<Int32> { ids[splits.test] }
+    public var test: TokenIDs { ids[splits.test] }
 
-    public init(ids: [Int32], vocabulary: Vocabulary, splits: CorpusSplits, statistics: Statistics,
+    public init(ids: TokenIDs, vocabulary: Vocabulary, splits: CorpusSplits, statistics: Statistics,
                 validationFiles: [String] = [], testFiles: [String] = []) {
         self.ids = ids
         self.vocabulary = vocabulary
@@ -84,10 +86,10 @@ public struct TokenCorpus: Sendable {
         let testReader = testFiles.isEmpty ? nil : try CorpusReader(paths: testFiles, options: options)
         let sources = reader.sources.map(\.description).joined(separator: ", ")
         var sink = ProvisionalSink()
-        // At most one unit per byte. Reserving avoids the copies of array growth; pages never written (for
-        // text with multi-byte units) are never touched, so they cost address space, not memory.
-        sink.ids.reserveCapacity(reader.estimatedDecodedBytes() + (validationReader?.estimatedDecodedBytes() ?? 0)
-                                 + (testReader?.estimatedDecodedBytes() ?? 0))
+        // At most one unit per byte. The sizes declared by files (gzip trailers, zip directories) are hints,
+        // not reservations: the buffer takes at most `TokenIDBuffer.maximumReservation` from them and grows
+        // by realloc beyond it.
+        sink.ids.reserve(hint: reservationHint(reader, validationReader, testReader))
         var reading = try feed(reader, tokenizer: tokenizer, into: &sink)
         let positional = sink.ids.count
         if positional == 0 { throw CorpusError.emptyCorpus(sources: sources) }
@@ -117,10 +119,11 @@ public struct TokenCorpus: Sendable {
         }
         var sink = ProvisionalSink()
         var text = text
-        sink.ids.reserveCapacity(text.utf8.count)
+        sink.ids.reserve(hint: text.utf8.count)
         let segmenter = try UnitSegmenter(options: tokenizer)
         try text.withUTF8 { try segmenter.feed($0, into: &sink) }
         try segmenter.finish(into: &sink)
+        try sink.ids.checkAllocation(sources: name)
         var reading = CorpusReader.Statistics()
         reading.bytes = Int64(text.utf8.count)
         reading.storedBytes = reading.bytes
@@ -134,7 +137,7 @@ public struct TokenCorpus: Sendable {
         sink: inout ProvisionalSink, reading: CorpusReader.Statistics, sources: String, tokenizer: TokenizerOptions,
         validationFraction: Double, testFraction: Double, maxVocab: Int?, minCount: Int
     ) throws -> TokenCorpus {
-        if sink.ids.isEmpty { throw CorpusError.emptyCorpus(sources: sources) }
+        if sink.ids.count == 0 { throw CorpusError.emptyCorpus(sources: sources) }
         let splits = try CorpusSplits(count: sink.ids.count, validationFraction: validationFraction, testFraction: testFraction)
         return try build(sink: &sink, reading: reading, sources: sources, tokenizer: tokenizer, splits: splits,
                          maxVocab: maxVocab, minCount: minCount)
@@ -145,39 +148,41 @@ public struct TokenCorpus: Sendable {
         sink: inout ProvisionalSink, reading: CorpusReader.Statistics, sources: String, tokenizer: TokenizerOptions,
         splits: CorpusSplits, maxVocab: Int?, minCount: Int
     ) throws -> TokenCorpus {
-        var ids = sink.ids
-        sink.ids = []
-        if ids.isEmpty { throw CorpusError.emptyCorpus(sources: sources) }
+        let ids = sink.ids
+        sink.ids = TokenIDBuffer()
+        if ids.count == 0 { throw CorpusError.emptyCorpus(sources: sources) }
 
         // Provisional ids: 0..<128 are ASCII characters, then units in order of first appearance.
         let provisionalUnits = sink.provisionalUnits
         var trainCounts = [Int](repeating: 0, count: provisionalUnits.count)
         var allCounts = [Int](repeating: 0, count: provisionalUnits.count)
-        ids.withUnsafeBufferPointer { buffer in
-            for k in 0..<buffer.count {
-                let id = Int(buffer[k])
-                allCounts[id] += 1
-                if k < splits.train.upperBound { trainCounts[id] += 1 }
+        let trainEnd = splits.train.upperBound
+        allCounts.withUnsafeMutableBufferPointer { all in
+            trainCounts.withUnsafeMutableBufferPointer { train in
+                ids.forEach { k, id in
+                    all[Int(id)] += 1
+                    if k < trainEnd { train[Int(id)] += 1 }
+                }
             }
         }
         var counted: [(String, Int)] = []
         for (id, count) in trainCounts.enumerated() where count > 0 { counted.append((provisionalUnits[id], count)) }
         let vocabulary = Vocabulary(counted: counted, tokenizer: tokenizer, maxVocab: maxVocab, minCount: minCount)
         let remap = provisionalUnits.map { vocabulary.id(of: $0) }
+        // Units remapped to <unk> are those whose provisional id maps to it.
         var unknown = 0
-        ids.withUnsafeMutableBufferPointer { buffer in
-            for k in 0..<buffer.count {
-                let id = remap[Int(buffer[k])]
-                if id == Vocabulary.unknownID { unknown += 1 }
-                buffer[k] = id
-            }
-        }
+        for (provisional, id) in remap.enumerated() where id == Vocabulary.unknownID { unknown += allCounts[provisional] }
+        // A vocabulary can have one id more than there were provisional ids (<unk>).
+        if !ids.widen(forIDsBelow: vocabulary.count) { try ids.checkAllocation(sources: sources) }
+        ids.remap(remap)
+        ids.narrow()
         var frequencies: [(unit: String, count: Int)] = []
         for (id, count) in allCounts.enumerated() where count > 0 { frequencies.append((provisionalUnits[id], count)) }
         frequencies.sort { $0.count != $1.count ? $0.count > $1.count : $0.unit.utf8.lexicographicallyPrecedes($1.unit.utf8) }
         let statistics = Statistics(reading: reading, units: ids.count, distinctUnits: frequencies.count,
                                     unknownUnits: unknown, frequencies: frequencies)
-        return TokenCorpus(ids: ids, vocabulary: vocabulary, splits: splits, statistics: statistics)
+        return TokenCorpus(ids: TokenIDs(storage: ids, bounds: 0..<ids.count), vocabulary: vocabulary, splits: splits,
+                           statistics: statistics)
     }
 
     /// Encodes corpus files with an existing vocabulary (its tokenizer options included), counting units
@@ -195,16 +200,17 @@ public struct TokenCorpus: Sendable {
         let validationReader = validationFiles.isEmpty ? nil : try CorpusReader(paths: validationFiles, options: options)
         let testReader = testFiles.isEmpty ? nil : try CorpusReader(paths: testFiles, options: options)
         var sink = EncodingSink(vocabulary: vocabulary)
-        sink.ids.reserveCapacity(reader.estimatedDecodedBytes() + (validationReader?.estimatedDecodedBytes() ?? 0)
-                                 + (testReader?.estimatedDecodedBytes() ?? 0))
+        sink.ids.reserve(hint: reservationHint(reader, validationReader, testReader))
         var reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
-        if sink.ids.isEmpty { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
+        if sink.ids.count == 0 { throw CorpusError.emptyCorpus(sources: reader.sources.map(\.description).joined(separator: ", ")) }
         let splits = try appendSplitFiles(validation: validationReader, test: testReader, tokenizer: vocabulary.tokenizer,
                                           validationFraction: validationFraction, testFraction: testFraction,
                                           into: &sink, reading: &reading)
-        let ids = sink.ids
+        let buffer = sink.ids
+        buffer.narrow()
         var counts = [Int](repeating: 0, count: vocabulary.count)
-        for id in ids { counts[Int(id)] += 1 }
+        counts.withUnsafeMutableBufferPointer { counts in buffer.forEach { _, id in counts[Int(id)] += 1 } }
+        let ids = TokenIDs(storage: buffer, bounds: 0..<buffer.count)
         var frequencies: [(unit: String, count: Int)] = []
         for (id, count) in counts.enumerated() where count > 0 { frequencies.append((vocabulary.units[id], count)) }
         frequencies.sort { $0.count != $1.count ? $0.count > $1.count : $0.unit.utf8.lexicographicallyPrecedes($1.unit.utf8) }
@@ -238,9 +244,10 @@ public struct TokenCorpus: Sendable {
             // Read as [train, test cut, validation file]: rotate the tail to [validation file, test cut].
             // Three in-place reversals (no copy of the corpus).
             let start = cut.test.lowerBound, middle = sink.ids.count - cut.test.count
-            sink.ids[start...].reverse()
-            sink.ids[start..<middle].reverse()
-            sink.ids[middle...].reverse()
+            let end = sink.ids.count
+            sink.ids.reverse(start..<end)
+            sink.ids.reverse(start..<middle)
+            sink.ids.reverse(middle..<end)
         }
         return CorpusSplits(trainCount: cut.train.count, validationCount: validationCount, testCount: testCount)
     }
@@ -249,22 +256,37 @@ public struct TokenCorpus: Sendable {
     static func feed<S: UnitSink>(_ reader: CorpusReader, tokenizer: TokenizerOptions, into sink: inout S) throws
         -> CorpusReader.Statistics {
         let segmenter = try UnitSegmenter(options: tokenizer)
-        return try reader.read({ chunk, _ in
+        let statistics = try reader.read({ chunk, _ in
             try segmenter.feed(chunk, into: &sink)
+            try sink.checkAllocation(sources: reader.sources.map(\.description).joined(separator: ", "))
         }, endOfSource: { _ in
             try segmenter.finish(into: &sink)
         })
+        try sink.checkAllocation(sources: reader.sources.map(\.description).joined(separator: ", "))
+        return statistics
+    }
+
+    /// The units the inputs declare (an upper bound taken as a hint only; overflow-safe).
+    static func reservationHint(_ readers: CorpusReader?...) -> Int {
+        MemorySize.sum(readers.map { $0?.estimatedDecodedBytes() ?? 0 }) ?? Int.max
     }
 }
 
 /// Assigns provisional ids: ASCII byte b → b, other units → 128, 129, … in order of first appearance.
 /// A sink that keeps the ids of the units it is fed.
 protocol CollectingUnitSink: UnitSink {
-    var ids: [Int32] { get set }
+    var ids: TokenIDBuffer { get set }
+}
+
+extension UnitSink {
+    /// Throws `TokenStorageError.outOfMemory` when the sink could not store its ids (other sinks: never).
+    func checkAllocation(sources: @autoclosure () -> String) throws {
+        try (self as? any CollectingUnitSink)?.ids.checkAllocation(sources: sources())
+    }
 }
 
 struct ProvisionalSink: CollectingUnitSink {
-    var ids: [Int32] = []
+    var ids = TokenIDBuffer()
     var index = UnitTable()
     var others: [String] = []
 

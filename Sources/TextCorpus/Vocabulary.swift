@@ -93,7 +93,8 @@ public struct Vocabulary: Sendable, Equatable {
         let bytes = Array(text.utf8)
         try bytes.withUnsafeBufferPointer { try segmenter.feed($0, into: &sink) }
         try segmenter.finish(into: &sink)
-        return (sink.ids, sink.unknown)
+        try sink.ids.checkAllocation(sources: "the text")
+        return (TokenIDs(storage: sink.ids, bounds: 0..<sink.ids.count).array, sink.unknown)
     }
 
     /// Decodes ids to text. `<unk>` (and any id out of range) becomes `unknown`.
@@ -208,7 +209,7 @@ public struct Vocabulary: Sendable, Equatable {
 struct EncodingSink: CollectingUnitSink {
     let vocabulary: Vocabulary
     let asciiIDs: [Int32]
-    var ids: [Int32] = []
+    var ids = TokenIDBuffer()
     var unknown = 0
 
     init(vocabulary: Vocabulary) {

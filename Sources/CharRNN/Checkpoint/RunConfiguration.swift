@@ -96,8 +96,9 @@ public struct CorpusDescription: Codable, Sendable, Equatable {
         fingerprint = Self.fingerprint(of: corpus.ids)
     }
 
-    /// FNV-1a 64 over the little-endian bytes of `ids`.
-    public static func fingerprint(of ids: [Int32]) -> String {
+    /// FNV-1a 64 over the little-endian bytes of `ids` as `Int32` (the same value whatever width
+    /// `TokenIDs` stores them in).
+    public static func fingerprint<C: Sequence>(of ids: C) -> String where C.Element == Int32 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for id in ids {
             var value = UInt32(bitPattern: id)

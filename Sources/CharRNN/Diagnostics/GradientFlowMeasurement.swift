@@ -19,17 +19,19 @@ public enum GradientFlowMeasurement {
     ///   - batchSize: B streams per window (the text is cut into B contiguous streams).
     ///   - initialization: description stored in the result (`init` in gradient-flow.json).
     /// - Throws: ``DiagnosticsError`` when T, W or B is below 1 or `ids` is shorter than B·T + 1 units.
-    public static func measure(model: LanguageModel<Float>, ids: ArraySlice<Int32>, length: Int, windows: Int,
-                               batchSize: Int = 1, initialization: String) throws -> GradientFlowResult {
+    public static func measure<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs, length: Int, windows: Int,
+                               batchSize: Int = 1, initialization: String) throws -> GradientFlowResult where IDs.Element == Int32 {
         guard length >= 1 else { throw DiagnosticsError.invalidOption("--length", "must be at least 1 (got \(length))") }
         guard windows >= 1 else { throw DiagnosticsError.invalidOption("--windows", "must be at least 1 (got \(windows))") }
         guard batchSize >= 1 else { throw DiagnosticsError.invalidOption("--batch", "must be at least 1 (got \(batchSize))") }
-        let needed = batchSize * length + 1
+        // Overflow-safe: a window beyond Int is certainly longer than the text.
+        let needed = MemorySize.product(batchSize, length).flatMap { $0 < Int.max ? $0 + 1 : nil } ?? Int.max
         guard ids.count >= needed else {
             throw DiagnosticsError.textTooShort("--length \(length)\(batchSize > 1 ? " with --batch \(batchSize)" : "")",
                                                 needed: needed, available: ids.count)
         }
         let stream = try BatchStream(ids: ids, batchSize: batchSize, sequenceLength: length)
+        try stream.checkMemory(model: model.config, subject: "the measurement", stepsFlag: "--length")
         let fullWindows = stream.streamLength / length
         let count = min(windows, fullWindows)
         let config = model.config

@@ -20,9 +20,9 @@ public enum ModelLongRangeEvaluation {
     /// `0..<position` of `ids`, for every position of `positions` (ascending, each in
     /// `1..<ids.count`, relative to the start of `ids`); also the summed loss of the whole walk in
     /// nats and the number of units scored.
-    public static func candidateProbabilities(model: LanguageModel<Float>, ids: ArraySlice<Int32>, positions: [Int],
+    public static func candidateProbabilities<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs, positions: [Int],
                                               candidateIDs: [Int?], bptt: Int) throws
-        -> (probabilities: [[Double]], nats: Double, units: Int) {
+        -> (probabilities: [[Double]], nats: Double, units: Int) where IDs.Element == Int32 {
         guard bptt >= 1 else { throw DiagnosticsError.invalidOption("--bptt", "must be at least 1 (got \(bptt))") }
         for (i, position) in positions.enumerated() {
             guard position >= 1 && position < ids.count && (i == 0 || positions[i - 1] < position) else {
@@ -31,6 +31,7 @@ public enum ModelLongRangeEvaluation {
         }
         guard ids.count >= 2 else { return ([], 0, 0) }
         let stream = try BatchStream(ids: ids, batchSize: 1, sequenceLength: bptt, requireFullWindow: false)
+        try stream.checkMemory(model: model.config, subject: "evaluation")
         var result: [[Double]] = []
         result.reserveCapacity(positions.count)
         var next = 0
@@ -47,10 +48,10 @@ public enum ModelLongRangeEvaluation {
 
     /// Scores the model on `ids` for `task`; `label` names the result (e.g. `model`).
     /// Returns the result and the model's cross-entropy over the same walk.
-    public static func evaluate(model: LanguageModel<Float>, ids: ArraySlice<Int32>, vocabulary: Vocabulary,
+    public static func evaluate<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs, vocabulary: Vocabulary,
                                 task: LongRangeResult.Task, delimiters: DelimiterSet = .standard,
                                 label: String = "model", bptt: Int = 200) throws
-        -> (result: LongRangeResult, crossEntropy: EvaluationResult?) {
+        -> (result: LongRangeResult, crossEntropy: EvaluationResult?) where IDs.Element == Int32 {
         let units = ids.map { vocabulary.unit(of: $0) }
         let candidates = task == .delimiters ? delimiters.closers : RecallScan.keys
         let candidateIDs = candidates.map { vocabulary.knownID(of: $0).map(Int.init) }
@@ -71,9 +72,9 @@ public enum ModelLongRangeEvaluation {
 
     /// The n-gram baseline: an `NGramModel` of `order` fitted on `training` ids, scored on `ids`
     /// for `task` (each target predicted from the n − 1 ids before it).
-    public static func ngramBaseline(order: Int, training: ArraySlice<Int32>, ids: ArraySlice<Int32>,
+    public static func ngramBaseline<Training: Collection, IDs: Collection>(order: Int, training: Training, ids: IDs,
                                      vocabulary: Vocabulary, task: LongRangeResult.Task,
-                                     delimiters: DelimiterSet = .standard) throws -> LongRangeResult {
+                                     delimiters: DelimiterSet = .standard) throws -> LongRangeResult where Training.Element == Int32, IDs.Element == Int32 {
         let ngram = try NGramModel(order: order, vocabularySize: vocabulary.count, training: Array(training))
         let units = vocabulary.units.indices.map { vocabulary.unit(of: Int32($0)) }
         return task == .delimiters
@@ -96,9 +97,10 @@ public struct LongRangeComparison {
     ///   - scored: the ids to score (e.g. the test split), `training`: the ids the n-gram is fitted on.
     ///   - ngramOrder: the baseline's n, or nil for no baseline.
     ///   - source: what the text was (shown in reports).
-    public init(model: LanguageModel<Float>, vocabulary: Vocabulary, scored: ArraySlice<Int32>,
-                training: ArraySlice<Int32>, task choice: LongRangeTaskChoice, ngramOrder: Int?,
-                bptt: Int = 200, source: String? = nil) throws {
+    public init<Scored: RandomAccessCollection, Training: Collection>(
+        model: LanguageModel<Float>, vocabulary: Vocabulary, scored: Scored,
+        training: Training, task choice: LongRangeTaskChoice, ngramOrder: Int?,
+        bptt: Int = 200, source: String? = nil) throws where Scored.Element == Int32, Training.Element == Int32 {
         let task = choice.resolve(units: scored.map { vocabulary.unit(of: $0) })
         let (modelResult, entropy) = try ModelLongRangeEvaluation.evaluate(
             model: model, ids: scored, vocabulary: vocabulary, task: task, label: "model", bptt: bptt)

@@ -65,13 +65,14 @@ public enum Evaluator {
     /// which makes the figure exact and comparable with any implementation. One stream runs token
     /// by token on the one-stream engine with f32 weights (`evaluateStepwise`), which is faster than
     /// windows of one row and equal up to rounding; `bptt` then does not matter.
-    public static func evaluate(model: LanguageModel<Float>, ids: ArraySlice<Int32>, batchSize: Int, bptt: Int,
-                                unknownUnits: Int) throws -> EvaluationResult {
+    public static func evaluate<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs, batchSize: Int, bptt: Int,
+                                unknownUnits: Int) throws -> EvaluationResult where IDs.Element == Int32 {
         // Built for every batch size: it checks the sizes (same errors either way).
         let stream = try BatchStream(ids: ids, batchSize: batchSize, sequenceLength: bptt, requireFullWindow: false)
         if batchSize == 1 {
             return evaluateStepwise(model: model, ids: ids, weights: .f32, threads: model.threads, unknownUnits: unknownUnits)
         }
+        try stream.checkMemory(model: model.config, subject: "evaluation")
         let (nats, units) = walk(model: model, stream: stream)
         return EvaluationResult(totalNats: nats, units: units, unknownUnits: unknownUnits)
     }
@@ -79,9 +80,9 @@ public enum Evaluator {
     /// Scores `ids` as one stream, token by token, through the generation path (`StreamStepper`
     /// with `weights`): what `charrnn generate` computes, so its cost of f16 weights can be measured.
     /// Every unit after the first is predicted.
-    public static func evaluateStepwise(model: LanguageModel<Float>, ids: ArraySlice<Int32>,
+    public static func evaluateStepwise<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs,
                                         weights: StreamStepper.WeightFormat, threads: Int,
-                                        unknownUnits: Int) -> EvaluationResult {
+                                        unknownUnits: Int) -> EvaluationResult where IDs.Element == Int32 {
         let stepper = StreamStepper(model: model, threads: threads, weightFormat: weights)
         let v = model.config.vocabularySize
         let logits = AlignedBuffer<Float>(count: v), logSumExp = AlignedBuffer<Float>(count: 1)

@@ -161,6 +161,7 @@ public final class Trainer {
         if let problem = training.validationError { throw TrainingError.invalidOptions(problem) }
         var modelConfig = modelConfig
         modelConfig.vocabularySize = corpus.vocabulary.count
+        try training.checkMemory(of: modelConfig)
         if let problem = modelConfig.validationError { throw TrainingError.invalidOptions(problem) }
         try training.optimizer.validate()
         try training.clipping.validate()
