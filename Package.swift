@@ -69,7 +69,6 @@ if Context.environment["CHARRNN_FUZZ"] == "1" {
         ("FuzzZipArchive", ["TextCorpus"]),
         ("FuzzUTF8Validation", ["TextCorpus"]),
         ("FuzzLRSchedule", ["NeuralNet"]),
-        ("FuzzDuration", ["CharRNNCLI"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Targets/CFuzzDriver"))
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Targets/FuzzSupport"))

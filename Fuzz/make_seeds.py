@@ -120,7 +120,3 @@ for name, warmup, spec in [("constant", 0, "constant"), ("step", 5, "step:2:0.5"
                            ("cosine", 100, "cosine:1e-5"), ("plateau", 0, "plateau:0.5:3:1:1e-6"),
                            ("plateau-short", 16, "PLATEAU:0.1:0")]:
     put("FuzzLRSchedule", name, bytes([warmup + 16]) + spec.encode())
-
-# --time-limit / --checkpoint-every
-for name, spec in [("seconds", "90"), ("minutes", "20m"), ("hours", "1.5h"), ("steps", "200"), ("fraction", "0.25s")]:
-    put("FuzzDuration", name, spec)

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets_all=(FuzzSafetensors FuzzRunConfiguration FuzzVocabulary FuzzTrainerState FuzzCorpusReader
-             FuzzZipArchive FuzzUTF8Validation FuzzLRSchedule FuzzDuration)
+             FuzzZipArchive FuzzUTF8Validation FuzzLRSchedule)
 build_only=0 seconds=600 runs=1000000 targets=()
 while (($#)); do
     case "$1" in

@@ -15,7 +15,7 @@ let checkpoint: URL = {
     let directory = ScratchFiles.directory.appendingPathComponent("checkpoint")
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     // Only its presence marks the directory as a checkpoint.
-    FileManager.default.createFile(atPath: directory.appendingPathComponent("model.safetensors").path, contents: Data())
+    _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("model.safetensors").path, contents: Data())
     return directory
 }()
 
