@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in Fuzz/Targets (with -sanitize=fuzzer,address, into .build-fuzz)
+# Builds the libFuzzer targets in Fuzz/Targets (ASan + libFuzzer coverage, into .build-fuzz)
 # and runs them on their seed corpora in Fuzz/corpus/<target>.
 #
 #   scripts/fuzz.sh [--build-only] [--time SECONDS] [--runs N] [TARGET ...]
@@ -21,7 +21,7 @@ while (($#)); do
         --build-only) build_only=1 ;;
         --time) seconds="${2:?--time needs a number of seconds}"; shift ;;
         --runs) runs="${2:?--runs needs a number of inputs}"; shift ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
         *) targets+=("$1") ;;
     esac
@@ -48,17 +48,20 @@ done
 
 mkdir -p .build-fuzz/artifacts
 # Leaks inside the Swift runtime's own libraries that are not the project's (see the file).
-export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for target in "${targets[@]}"; do
     mkdir -p ".build-fuzz/corpus/$target"
     dict=()
     [[ -f "Fuzz/dict/$target.dict" ]] && dict=(-dict="Fuzz/dict/$target.dict")
     echo "== $target: up to $runs inputs or $seconds s"
+    set +e
     # shellcheck disable=SC2086
     "$bin/$target" -runs="$runs" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix=".build-fuzz/artifacts/$target-" "${dict[@]}" ${FUZZ_FLAGS:-} \
-        ".build-fuzz/corpus/$target" "Fuzz/corpus/$target" 2>&1 | tee ".build-fuzz/$target.log" | grep -E "^(#[0-9]+\s+DONE|Done|==[0-9]+==ERROR|SUMMARY|stat::|INFO: Running|Fatal|.*precondition)" || true
+        ".build-fuzz/corpus/$target" "Fuzz/corpus/$target" 2>&1 | tee ".build-fuzz/$target.log" \
+        | grep -E "^(#[0-9]+\s+DONE|Done|==[0-9]+==ERROR|SUMMARY|stat::(number_of_executed_units|peak_rss_mb)|Fatal|.*precondition|.*runtime failure)"
     status=${PIPESTATUS[0]}
+    set -e
     if ((status != 0)); then
         echo "fuzz.sh: $target failed (exit $status); log: .build-fuzz/$target.log" >&2
         exit "$status"
