@@ -28,6 +28,13 @@ def safetensors(tensors, metadata=None):
     return struct.pack("<Q", len(text)) + text + body
 
 
+def member(name, method):
+    """A zip member header with a fixed date, so the seeds are the same on every run."""
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = method
+    return info
+
+
 def floats(n, start=0.0):
     return struct.pack("<%df" % n, *[start + 0.25 * k for k in range(n)])
 
@@ -67,8 +74,10 @@ put("FuzzRunConfiguration", "gru-cosine.json", json.dumps(gru, sort_keys=True))
 vocab = {"format": "charrnn-vocabulary", "tokenizer": tokenizer, "units": ["<unk>", " ", "a", "é", "👍🏽"],
          "unknown": "<unk>", "version": 1}
 put("FuzzVocabulary", "five-units.json", json.dumps(vocab, indent=1, ensure_ascii=False))
-words = dict(vocab, tokenizer={"case_fold": True, "normalization": "nfkc", "unit": "scalar"}, units=["<unk>", "\n", "\\u0000x"])
-put("FuzzVocabulary", "scalar.json", json.dumps(words))
+words = dict(vocab, tokenizer={"case_fold": True, "normalization": "nfkc", "unit": "codepoint"}, units=["<unk>", "\n", "\u0001x"])
+put("FuzzVocabulary", "codepoint.json", json.dumps(words))
+byte_units = dict(vocab, tokenizer={"case_fold": False, "normalization": "none", "unit": "byte"}, units=["<unk>", "\u0000", "\u00ff", "A"])
+put("FuzzVocabulary", "byte.json", json.dumps(byte_units))
 
 # trainer-state.json + NUL + trainer-state.safetensors (Adam: 2 buffers of the model's 669 parameters... kept
 # short here: the loader checks names, dtypes and the carried state's shape, not buffer lengths)
@@ -90,24 +99,24 @@ put("FuzzTrainerState", "adam-lstm", json.dumps(state, sort_keys=True).encode() 
 text = "Hello, world.\nGrüße — ☃ 👍🏽\r\nline three\n".encode()
 put("FuzzCorpusReader", "utf8-strict", bytes([6 << 1]) + text)
 put("FuzzCorpusReader", "invalid-replacing", bytes([(3 << 1) | 1]) + b"ab\xc3(\xe2\x82x\xf0\x9f\x98\xed\xa0\x80z\xf4\x90" + text[:10] + b"\xe2\x82")
-put("FuzzCorpusReader", "gzip-two-members", bytes([127 << 1]) + gzip.compress(text) + gzip.compress(b"second member\n"))
+put("FuzzCorpusReader", "gzip-two-members", bytes([127 << 1]) + gzip.compress(text, mtime=0) + gzip.compress(b"second member\n", mtime=0))
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("a.txt", "stored text\n", compress_type=zipfile.ZIP_STORED)
-    z.writestr("dir/b.txt", text * 3, compress_type=zipfile.ZIP_DEFLATED)
+    z.writestr(member("a.txt", zipfile.ZIP_STORED), "stored text\n")
+    z.writestr(member("dir/b.txt", zipfile.ZIP_DEFLATED), text * 3)
 put("FuzzCorpusReader", "zip-text", bytes([31 << 1]) + buf.getvalue())
 
 # Zip archives
 put("FuzzZipArchive", "stored-deflated.zip", buf.getvalue())
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("dir/", b"")
-    z.writestr("empty.txt", b"", compress_type=zipfile.ZIP_DEFLATED)
-    z.writestr("big.txt", b"x" * 5000, compress_type=zipfile.ZIP_DEFLATED)
+    z.writestr(member("dir/", zipfile.ZIP_STORED), b"")
+    z.writestr(member("empty.txt", zipfile.ZIP_DEFLATED), b"")
+    z.writestr(member("big.txt", zipfile.ZIP_DEFLATED), b"x" * 5000)
 put("FuzzZipArchive", "dir-empty-big.zip", buf.getvalue())
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
-    with z.open("zip64.txt", "w", force_zip64=True) as f:
+    with z.open(member("zip64.txt", zipfile.ZIP_STORED), "w", force_zip64=True) as f:
         f.write(b"zip64 member\n")
 put("FuzzZipArchive", "zip64.zip", buf.getvalue())
 
