@@ -2,7 +2,7 @@
 import Foundation
 
 /// A private scratch directory for this fuzzing process (in /dev/shm when it exists, so the
-/// per-input file writes stay in memory), created on first use and reused for every input.
+/// per-input file writes stay in memory), created on first use, reused for every input and removed at exit.
 public enum ScratchFiles {
     public static let directory: URL = {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
@@ -12,6 +12,8 @@ public enum ScratchFiles {
         } catch {
             fail("cannot create the scratch directory \(url.path): \(error)")
         }
+        // Removed when libFuzzer exits normally (a crash leaves it for the replay).
+        atexit { try? FileManager.default.removeItem(at: ScratchFiles.directory) }
         return url
     }()
 
