@@ -53,3 +53,29 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CharRNNCLI", "Tensor", "TestSupport"]),
     ]
 )
+
+// MARK: Fuzz targets (libFuzzer), only when asked
+// `scripts/fuzz.sh` sets CHARRNN_FUZZ=1 and builds every module with address sanitizer and
+// libFuzzer's coverage instrumentation into .build-fuzz; only the fuzz targets link libFuzzer (the
+// charrnn executable keeps its own main). A plain `swift build` / `swift test` never sees them.
+// One target per directory in Fuzz/Targets/, seed corpora in Fuzz/corpus/<target>/ (README "Fuzzing").
+if Context.environment["CHARRNN_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzSafetensors", ["CharRNN"]),
+        ("FuzzRunConfiguration", ["CharRNN"]),
+        ("FuzzVocabulary", ["TextCorpus"]),
+        ("FuzzTrainerState", ["CharRNN", "NeuralNet"]),
+        ("FuzzCorpusReader", ["TextCorpus"]),
+        ("FuzzZipArchive", ["TextCorpus"]),
+        ("FuzzUTF8Validation", ["TextCorpus"]),
+        ("FuzzLRSchedule", ["NeuralNet"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Targets/CFuzzDriver"))
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Targets/FuzzSupport"))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies + ["CFuzzDriver", "FuzzSupport"],
+                                                 path: "Fuzz/Targets/\(name)",
+                                                 linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}
