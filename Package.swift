@@ -68,7 +68,7 @@ if Context.environment["CHARRNN_FUZZ"] == "1" {
         ("FuzzCorpusReader", ["TextCorpus"]),
         ("FuzzZipArchive", ["TextCorpus"]),
         ("FuzzUTF8Validation", ["TextCorpus"]),
-        ("FuzzLRSchedule", ["NeuralNet"]),
+        ("FuzzLRSchedule", ["NeuralNet", "CharRNN"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Targets/CFuzzDriver"))
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Targets/FuzzSupport"))

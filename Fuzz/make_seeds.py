@@ -127,5 +127,6 @@ put("FuzzUTF8Validation", "ascii", b"plain ASCII text, long enough for the eight
 # --lr-schedule: first byte = warmup + 16
 for name, warmup, spec in [("constant", 0, "constant"), ("step", 5, "step:2:0.5"), ("exp", 0, "exp:0.95"),
                            ("cosine", 100, "cosine:1e-5"), ("plateau", 0, "plateau:0.5:3:1:1e-6"),
-                           ("plateau-short", 16, "PLATEAU:0.1:0")]:
+                           ("plateau-short", 16, "PLATEAU:0.1:0"),
+                           ("duration-minutes", 0, "20m"), ("duration-hours", 0, "1.5h"), ("cadence-steps", 0, "200")]:
     put("FuzzLRSchedule", name, bytes([warmup + 16]) + spec.encode())

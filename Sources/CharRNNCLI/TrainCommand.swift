@@ -99,26 +99,12 @@ struct TrainCommand: ParsableCommand {
 
     /// Parses "90", "90s", "20m", "2h" into seconds; `option` names the flag in the error.
     static func parseDuration(_ text: String, option: String = "--time-limit") throws -> Double {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-        var number = Substring(text)
-        var scale = 1.0
-        if let last = text.last, let unit = units[last] { number = text.dropLast(); scale = unit }
-        guard let value = Double(number), value > 0, value.isFinite, (value * scale).isFinite else {
-            throw ValidationError("\(option): expected seconds or a duration like 90s, 20m, 2h; got '\(text)'")
-        }
-        return value * scale
+        do { return try DurationText.seconds(text, option: option) } catch { throw ValidationError("\(error)") }
     }
 
     /// `--checkpoint-every`: a step count (digits only) or a duration (90s, 10m, 1h).
     static func parseCheckpointCadence(_ text: String) throws -> (steps: Int, seconds: Double?) {
-        if let steps = Int(text) {
-            guard steps >= 0 else { throw ValidationError("--checkpoint-every must be ≥ 0 steps, got \(steps)") }
-            return (steps, nil)
-        }
-        guard let last = text.last, "smh".contains(last) else {
-            throw ValidationError("--checkpoint-every: expected a number of steps or a duration like 600s, 10m, 1h; got '\(text)'")
-        }
-        return (0, try parseDuration(text, option: "--checkpoint-every"))
+        do { return try DurationText.cadence(text, option: "--checkpoint-every") } catch { throw ValidationError("\(error)") }
     }
 
     func validate() throws {

@@ -56,12 +56,16 @@ import TextCorpus
         #expect(tensors.optimizerBuffers.keys.sorted() == ["exp_avg", "exp_avg_sq"])
     }
 
-    /// The first byte of an --lr-schedule seed is the warmup + 16; the rest is the schedule.
+    /// The first byte of an --lr-schedule seed is the warmup + 16; the rest is the schedule, or, in
+    /// the duration-/cadence- seeds, a --time-limit / --checkpoint-every value.
     @Test func scheduleSeedsParse() throws {
         let files = try seeds("FuzzLRSchedule")
         #expect(files.count >= 5)
         for url in files {
             let bytes = [UInt8](try Data(contentsOf: url))
+            let name = url.lastPathComponent, text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+            if name.hasPrefix("duration-") { #expect(try DurationText.seconds(text, option: "--time-limit") > 0); continue }
+            if name.hasPrefix("cadence-") { #expect(try DurationText.cadence(text, option: "--checkpoint-every").steps > 0); continue }
             let config = try LRScheduleConfig.parse(String(decoding: bytes.dropFirst(), as: UTF8.self),
                                                     warmup: Int(bytes[0]) - 16)
             #expect(config.warmupSteps == Int(bytes[0]) - 16)

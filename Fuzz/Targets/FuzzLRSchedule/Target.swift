@@ -1,9 +1,12 @@
-// libFuzzer target: LRScheduleConfig.parse (--lr-schedule, --warmup) on arbitrary strings. The first
-// byte is the warmup (−16…239 steps); the rest, decoded as UTF-8, is the schedule string.
+// libFuzzer target: the option parsers of training on arbitrary strings — LRScheduleConfig.parse
+// (--lr-schedule, --warmup) and DurationText (--time-limit, --checkpoint-every). The first byte is the
+// warmup (−16…239 steps); the rest, decoded as UTF-8, is the schedule / duration string.
 // Properties: parsing never crashes; an accepted schedule's `specification` parses back to the same
 // schedule; a scheduler built from it never gives a NaN or negative rate, and never more than the
-// larger of the base rate and the schedule's own floor unless the schedule grows by design (a
-// step/exp GAMMA above 1 is accepted: the rate then grows without bound, to +inf at late epochs).
+// larger of the base rate and the schedule's own floor (GAMMA above 1 is refused: schedules only
+// decay); an accepted duration is finite and > 0, and the same number of seconds written as "Ns"
+// parses to the same value; a cadence is steps ≥ 0 or a duration.
+import CharRNN
 import Foundation
 import NeuralNet
 
@@ -12,6 +15,13 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard size > 0, let data else { return 0 }
     let warmup = Int(data[0]) - 16
     let spec = String(decoding: UnsafeBufferPointer(start: data + 1, count: size - 1), as: UTF8.self)
+    if let seconds = try? DurationText.seconds(spec, option: "--time-limit") {
+        precondition(seconds.isFinite && seconds > 0, "'\(spec)' gives \(seconds) s")
+        precondition((try? DurationText.seconds("\(seconds)s", option: "--time-limit")) == seconds, "'\(spec)' does not round-trip")
+    }
+    if let cadence = try? DurationText.cadence(spec, option: "--checkpoint-every") {
+        precondition(cadence.steps >= 0 && (cadence.seconds.map { $0.isFinite && $0 > 0 } ?? true), "'\(spec)' gives \(cadence)")
+    }
     guard let config = try? LRScheduleConfig.parse(spec, warmup: warmup) else { return 0 }
     precondition(config.warmupSteps == warmup, "warmup changed")
     do {
@@ -25,7 +35,9 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bound: Double
     switch config.schedule {
     case .constant: bound = base
-    case let .step(_, gamma), let .exponential(gamma): bound = gamma > 1 ? .infinity : base
+    case let .step(_, gamma), let .exponential(gamma):
+        precondition(gamma > 0 && gamma <= 1, "'\(spec)': GAMMA \(gamma) accepted")
+        bound = base
     case let .cosine(minimum): bound = max(base, minimum)
     case let .plateau(settings): bound = max(base, settings.minLearningRate)
     }
