@@ -108,6 +108,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if resume && force { throw ValidationError("--force starts over, replacing the run in --out; --resume continues it: give one of them") }
         if resume && config != nil { throw ValidationError("--resume continues a run with its own settings; --config starts a new one: give one of them") }
         if resume && initFrom != nil { throw ValidationError("--resume continues a run; --init-from starts a new one from a checkpoint: give one of them") }
         if config != nil && initFrom != nil { throw ValidationError("--init-from starts from the checkpoint's own settings; give --config or --init-from, not both") }

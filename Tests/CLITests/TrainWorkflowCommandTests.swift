@@ -71,6 +71,8 @@ import TestSupport
             #expect(run.stderr.hasPrefix("charrnn: error: --resume: \(named) is "), "\(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1)
         }
+        let forced = try CLI.run(["train", "--resume", "--force", "--out", out])
+        #expect(forced.status == 1 && forced.stderr.contains("--force starts over"), "\(forced.stderr)")
         let initFlags = try CLI.run(["train", "--resume", "--out", out, "--orthogonal"])
         #expect(initFlags.status != 0 && initFlags.stderr.contains("--orthogonal"))
         let nothing = try CLI.run(["train", "--resume", "--out", root.appendingPathComponent("none").path])
