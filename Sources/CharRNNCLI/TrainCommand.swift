@@ -189,8 +189,9 @@ struct TrainCommand: ParsableCommand {
         if let value = corpusOptions.validationFractionOption { training.validationFraction = value }
         if let value = corpusOptions.testFractionOption { training.testFraction = value }
         // A split given as files (on the command line, or by the base run) is not cut by a fraction.
-        if !splitFiles(over: base).validation.isEmpty { training.validationFraction = 0 }
-        if !splitFiles(over: base).test.isEmpty { training.testFraction = 0 }
+        let files = splitFiles(over: base)
+        if !files.validation.isEmpty { training.validationFraction = 0 }
+        if !files.test.isEmpty { training.testFraction = 0 }
         if let evalEvery { training.evalEvery = evalEvery }
         if let valBatch { training.validationBatchSize = valBatch }
         if let checkpointEvery {
@@ -303,7 +304,9 @@ struct TrainCommand: ParsableCommand {
     /// (its checkpoint's, also when such a run is resumed); nil for a run that builds its own.
     func fixedVocabulary(source: Checkpoint?, base: RunConfiguration?, run: RunDirectory) throws -> Vocabulary? {
         if let source { return source.vocabulary }
-        if resume, base?.initializedFrom != nil { return try Checkpoint.load(from: run.latest.path).vocabulary }
+        if resume, base?.initializedFrom != nil {
+            return try Vocabulary.load(from: run.latest.appendingPathComponent(Checkpoint.vocabularyFile))
+        }
         return nil
     }
 

@@ -72,18 +72,7 @@ import Darwin
     static let text: [UInt8] = Array(String(repeating: "Zwölf Boxkämpfer jagen Viktor quer über den Sylter Deich.\n", count: 400).utf8)
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-c", "-n"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let writer = Thread { input.fileHandleForWriting.write(Data(bytes)); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return [UInt8](data)
+        try TestProcess.gzip(bytes)
     }
 
     /// The JSON report of `corpus inspect`, without `sources` (which names the path).

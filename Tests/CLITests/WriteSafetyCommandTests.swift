@@ -174,14 +174,7 @@ import TestSupport
     }()
 
     static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try TestProcess.status(URL(fileURLWithPath: path), arguments)
     }
 
     /// Class 4 on a real full disk: a 1 MiB tmpfs with 12 KiB left. Appending metrics.jsonl fails with one

@@ -24,14 +24,7 @@ enum TorchPython {
     /// Runs `python arguments`, output discarded; returns the exit status.
     @discardableResult
     static func run(_ python: URL, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = python
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try TestProcess.status(python, arguments)
     }
 }
 

@@ -14,18 +14,7 @@ enum Fixtures {
 
     /// gzip -c -n of `bytes` (one member), via the gzip tool.
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-c", "-n"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let writer = Thread { input.fileHandleForWriting.write(Data(bytes)); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return [UInt8](data)
+        try TestProcess.gzip(bytes)
     }
 
     static func gzip(_ text: String) throws -> [UInt8] { try gzip(Array(text.utf8)) }

@@ -311,7 +311,7 @@ public final class Trainer {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
 
-        training: while true {
+        steps: while true {
             if stopRequested() { stopReason = "interrupted"; break }
             if let maxSteps = training.maxSteps, state.step >= maxSteps { stopReason = "max-steps"; break }
             if let epochs = training.epochs, stream.position.epoch >= epochs { stopReason = "epochs"; break }
@@ -352,7 +352,7 @@ public final class Trainer {
                 evaluatedStep = state.step
                 if let patience = training.patience, (state.stalledValidations ?? 0) >= patience {
                     stopReason = "patience"
-                    break training
+                    break steps
                 }
             }
             let dueBySteps = training.checkpointEvery > 0 && state.step % training.checkpointEvery == 0
