@@ -23,6 +23,12 @@ struct GradientsCommand: ParsableCommand {
         --recurrent-scale well above 1) while an LSTM with --forget-bias 1 keeps it much longer. \
         --save RUN_DIR writes RUN_DIR/gradient-flow.json (and an empty metrics.jsonl when there is none) for \
         `charrnn report`.
+
+        --noise-scale measures instead the gradient noise scale B_noise (McCandlish et al. 2018): the gradient \
+        of the full loss of each window is computed for the --batch streams together and for groups of \
+        --noise-group streams, and B_noise = tr Σ / |G|² is estimated from the two norms. Batches (in streams \
+        of --length units) well below B_noise cut the steps a run needs nearly in proportion; beyond it a \
+        larger batch mostly costs computation — the batch past which data-parallel training stops paying.
         """)
 
     enum Initialization: String, ExpressibleByArgument, CaseIterable { case `default`, orthogonal }
@@ -45,6 +51,9 @@ struct GradientsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "LSTM forget-gate bias of an untrained model (e.g. 1).") var forgetBias: Double?
     @Option(parsing: .unconditional, help: "Multiply every weight_hh by this factor before measuring.") var recurrentScale: Double?
     @Option(parsing: .unconditional, help: "Seed of the untrained model's initialization.") var seed: UInt64 = 1
+
+    @Flag(help: "Measure the gradient noise scale (critical batch size) instead of the gradient flow.") var noiseScale = false
+    @Option(parsing: .unconditional, help: "Streams per small batch of --noise-scale (divides --batch).") var noiseGroup: Int = 1
 
     @Flag(help: "Print one JSON object (the gradient-flow.json contents).") var json = false
     @Option(help: "Also write RUN_DIR/gradient-flow.json (for charrnn report).") var save: String?
@@ -81,6 +90,15 @@ struct GradientsCommand: ParsableCommand {
         try FlagCheck.finite(forgetBias, "--forget-bias")
         try FlagCheck.threads(threads)
         if forgetBias != nil && cell != .lstm { throw ValidationError("--forget-bias applies to --cell lstm only") }
+        if noiseScale {
+            if batch < 2 { throw ValidationError("--noise-scale compares batch sizes: --batch must be at least 2 (got \(batch))") }
+            if noiseGroup < 1 || noiseGroup >= batch || batch % noiseGroup != 0 {
+                throw ValidationError("--noise-group must divide --batch \(batch) and be smaller (got \(noiseGroup))")
+            }
+            if save != nil { throw ValidationError("--save writes gradient-flow.json, which --noise-scale does not measure") }
+        } else if noiseGroup != 1 {
+            throw ValidationError("--noise-group applies to --noise-scale only")
+        }
     }
 
     func run() throws {
@@ -109,6 +127,21 @@ struct GradientsCommand: ParsableCommand {
             }
             model.threads = threads
             if let recurrentScale { GradientFlowMeasurement.scaleRecurrentWeights(of: model, by: recurrentScale) }
+            if noiseScale {
+                let result = try GradientNoiseScale.measure(model: model, ids: ids[...], length: length, windows: windows,
+                                                            streams: batch, groupStreams: noiseGroup)
+                if result.windows < windows {
+                    CLIErrors.printWarning("the corpus holds \(result.windows) full window(s) of \(length) units × \(batch) streams; measured \(result.windows) instead of \(windows)")
+                }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    try StandardOutput.print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                } else {
+                    try StandardOutput.print(GradientNoiseScale.table(result))
+                }
+                return
+            }
             let result = try GradientFlowMeasurement.measure(model: model, ids: ids[...], length: length, windows: windows,
                                                              batchSize: batch, initialization: description)
             if result.windows < windows {
