@@ -50,12 +50,32 @@ void ck_force_portable(int32_t on) { forcePortable = on; }
 
 // MARK: Packing
 
+#define SAME(x) (x)
+
+float ck_round_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) {
+        u = 0x7FC00000u;                                    // every NaN becomes the quiet NaN
+    } else {
+        u += 0x7FFFu + ((u >> 16) & 1u);                    // round to nearest, ties to even
+        u &= 0xFFFF0000u;
+    }
+    float r;
+    memcpy(&r, &u, sizeof r);
+    return r;
+}
+
+void ck_round_bf16_array(const float *src, float *dst, int64_t count) {
+    for (int64_t i = 0; i < count; i++) dst[i] = ck_round_bf16(src[i]);
+}
+
 int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * k; }
 
 // Packs rows k0..<k0+kc and columns j0..<j0+nc of op(B) into panels of `rows` rows × 16 values:
 // panel p at dst + p·16·rows, row r of it holding columns j0+16p… (zero past nc). op(B)[kk][j] is
 // src[kk·ld + j], or src[j·ld + kk] when `transposed`.
-#define DEFINE_PACK_B(NAME, T)                                                                     \
+#define DEFINE_PACK_B(NAME, T, CONV)                                                                     \
     static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t k0, int64_t kc,          \
                      int64_t j0, int64_t nc, int64_t rows, T *dst) {                                \
         int64_t panels = (nc + NR - 1) / NR;                                                        \
@@ -65,7 +85,7 @@ int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * 
             if (transposed) {                                                                       \
                 for (int64_t j = 0; j < width; j++) {                                               \
                     const T *col = src + (jp + j) * ld + k0;                                        \
-                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * NR + j] = col[kk];               \
+                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * NR + j] = CONV(col[kk]);             \
                 }                                                                                   \
                 for (int64_t kk = 0; kk < kc; kk++)                                                 \
                     for (int64_t j = width; j < NR; j++) panel[kk * NR + j] = 0;                    \
@@ -73,14 +93,15 @@ int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * 
                 for (int64_t kk = 0; kk < kc; kk++) {                                               \
                     T *row = panel + kk * NR;                                                       \
                     const T *s = src + (k0 + kk) * ld + jp;                                         \
-                    for (int64_t j = 0; j < width; j++) row[j] = s[j];                              \
+                    for (int64_t j = 0; j < width; j++) row[j] = CONV(s[j]);                          \
                     for (int64_t j = width; j < NR; j++) row[j] = 0;                                \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
     }
-DEFINE_PACK_B(pack_b_f32, float)
-DEFINE_PACK_B(pack_b_f64, double)
+DEFINE_PACK_B(pack_b_f32, float, SAME)
+DEFINE_PACK_B(pack_b_f64, double, SAME)
+DEFINE_PACK_B(pack_b_bf16, float, ck_round_bf16)
 
 void ck_spack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, float *dst) {
     pack_b_f32(src, ld, transposed, 0, k, 0, n, k, dst);
@@ -96,7 +117,7 @@ static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { retur
 // Packs rows i0..<i0+mc and inner indices k0..<k0+kc of op(A) into micro-panels, one per row
 // block: the block of R rows at dst + (first row − i0)·kc, holding kc groups of R values (index
 // kk·R + r). op(A)[i][kk] is src[i·ld + kk], or src[kk·ld + i] when `transposed`.
-#define DEFINE_PACK_A(NAME, T)                                                                     \
+#define DEFINE_PACK_A(NAME, T, CONV)                                                                     \
     static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t i0, int64_t mc,          \
                      int64_t k0, int64_t kc, T *dst) {                                              \
         int64_t blocks = (mc + MR - 1) / MR;                                                        \
@@ -107,7 +128,7 @@ static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { retur
                 for (int64_t bi = 0; bi < blocks; bi++) {                                           \
                     int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0; \
                     T *panel = dst + r0 * kc + kk * rows;                                           \
-                    for (int64_t r = 0; r < rows; r++) panel[r] = s[r0 + r];                        \
+                    for (int64_t r = 0; r < rows; r++) panel[r] = CONV(s[r0 + r]);                      \
                 }                                                                                   \
             }                                                                                       \
             return;                                                                                 \
@@ -118,11 +139,12 @@ static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { retur
             /* Reads `rows` rows side by side, writes the panel in order. */                        \
             const T *s = src + (i0 + r0) * ld + k0;                                                 \
             for (int64_t kk = 0; kk < kc; kk++)                                                     \
-                for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = s[r * ld + kk];           \
+                for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = CONV(s[r * ld + kk]);         \
         }                                                                                           \
     }
-DEFINE_PACK_A(pack_a_f32, float)
-DEFINE_PACK_A(pack_a_f64, double)
+DEFINE_PACK_A(pack_a_f32, float, SAME)
+DEFINE_PACK_A(pack_a_f64, double, SAME)
+DEFINE_PACK_A(pack_a_bf16, float, ck_round_bf16)
 
 // MARK: Micro-kernels
 // kern(R, kc, ap, bp, next, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row
@@ -339,6 +361,7 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
         }                                                                                           \
     }
 DEFINE_DRIVER(drive_f32, float, pack_a_f32, pack_b_f32, kernel_f32)
+DEFINE_DRIVER(drive_bf16, float, pack_a_bf16, pack_b_bf16, kernel_f32)
 DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_b_f64, kernel_f64)
 
 // The kernel this thread runs, its column count, and the 16-column kernel for a last lone panel.
@@ -355,6 +378,33 @@ void ck_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, c
     int64_t width;
     kernel_f32 narrow, kern = select_f32(&width, &narrow);
     drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
+}
+
+void ck_sgemm_ex(int32_t operands, int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
+                 const float *a, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                 int32_t accumulate) {
+    int64_t width;
+    kernel_f32 narrow, kern = select_f32(&width, &narrow);
+    if (operands == CK_OPERANDS_BF16)
+        drive_bf16(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
+    else
+        drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
+}
+
+void ck_spack_ex(int32_t operands, const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n,
+                 float *dst) {
+    if (operands == CK_OPERANDS_BF16) pack_b_bf16(src, ld, transposed, 0, k, 0, n, k, dst);
+    else pack_b_f32(src, ld, transposed, 0, k, 0, n, k, dst);
+}
+
+void ck_sgemm_packed_ex(int32_t operands, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                        const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate) {
+    int64_t width;
+    kernel_f32 narrow, kern = select_f32(&width, &narrow);
+    if (operands == CK_OPERANDS_BF16)
+        drive_bf16(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
+    else
+        drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
 }
 
 void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const double *a,

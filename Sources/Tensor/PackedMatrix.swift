@@ -18,18 +18,24 @@ public final class PackedMatrix<Scalar: Real>: @unchecked Sendable {
     public private(set) var k = 0
     /// Columns.
     public private(set) var n = 0
+    /// The precision of the products: with `.bf16` B was rounded when packed and each A is rounded
+    /// as `multiply` packs it (see `OperandPrecision`).
+    public private(set) var operands = OperandPrecision.f32
     private var storage = AlignedBuffer<Scalar>(count: 0)
 
     public init() {}
 
     /// Packs B (k×n). `source` is B, row-major with row stride `ld`, or, when `transposed`, Bᵀ
     /// (n×k, row stride `ld`; e.g. a weight W of shape out×in for products A·Wᵀ). Reallocates only
-    /// when the shape changes.
-    public func pack(_ source: UnsafePointer<Scalar>, ld: Int, transposed: Bool, k: Int, n: Int) {
+    /// when the shape changes. `operands` fixes the precision of every product with this packing.
+    public func pack(_ source: UnsafePointer<Scalar>, ld: Int, transposed: Bool, k: Int, n: Int,
+                     operands: OperandPrecision = .f32) {
         let count = Int(ck_packed_count(Int64(k), Int64(n)))
         if count != storage.count { storage = AlignedBuffer(count: count) }
         self.k = k; self.n = n
-        Scalar._pack(source, ld: ld, transposed: transposed, k: k, n: n, into: storage.pointer.baseAddress!)
+        self.operands = operands
+        Scalar._pack(source, ld: ld, transposed: transposed, k: k, n: n, operands: operands,
+                     into: storage.pointer.baseAddress!)
     }
 
     /// C[0..<m, columns] = A·B[:, columns] (or += when `accumulate`). A is m×k with row stride `lda`;
@@ -60,7 +66,7 @@ public final class PackedMatrix<Scalar: Real>: @unchecked Sendable {
         if columns.isEmpty || m == 0 { return }
         Scalar._gemmPacked(m: m, n: columns.count, k: k, a: a, lda: lda,
                            packed: storage.pointer.baseAddress!, panel0: columns.lowerBound / Self.panelWidth,
-                           c: c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+                           c: c + columns.lowerBound, ldc: ldc, accumulate: accumulate, operands: operands)
     }
 }
 

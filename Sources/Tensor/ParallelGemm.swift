@@ -10,15 +10,15 @@ public enum ParallelGemm {
     public static let minimumWorkPerThread = 1 << 20
 
     /// Same contract as `Real.gemm`; splits C's rows (or columns, when there are fewer rows than
-    /// columns) into `threads` blocks.
+    /// columns) into `threads` blocks. `operands` as in `Real.gemm(operands:…)`.
     public static func gemm<S: Real>(
-        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        threads: Int, operands: OperandPrecision = .f32, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int,
         c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
     ) {
         let pieces = min(threads, max(1, m * n * k / minimumWorkPerThread))
         if pieces < 2 {
-            S.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+            S.gemm(operands: operands, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                    c: c, ldc: ldc, accumulate: accumulate)
             return
         }
@@ -34,12 +34,12 @@ public enum ParallelGemm {
             if count <= 0 { return }
             if splitRows {
                 // Rows lo..<lo+count of op(A) and of C.
-                S.gemm(transA: transA, transB: transB, m: count, n: n, k: k,
+                S.gemm(operands: operands, transA: transA, transB: transB, m: count, n: n, k: k,
                        a: box.a + (transA ? lo : lo * lda), lda: lda, b: box.b, ldb: ldb,
                        c: box.c + lo * ldc, ldc: ldc, accumulate: accumulate)
             } else {
                 // Columns lo..<lo+count of op(B) and of C.
-                S.gemm(transA: transA, transB: transB, m: m, n: count, k: k,
+                S.gemm(operands: operands, transA: transA, transB: transB, m: m, n: count, k: k,
                        a: box.a, lda: lda, b: box.b + (transB ? lo * ldb : lo), ldb: ldb,
                        c: box.c + lo, ldc: ldc, accumulate: accumulate)
             }

@@ -21,6 +21,15 @@ public protocol Real: BinaryFloatingPoint, Sendable, RealKernels {
         a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
 
+    /// `gemm` with the operands' precision: `.bf16` rounds every element of A and B to bfloat16
+    /// (round to nearest even) before the product, which is then computed as `gemm` computes it
+    /// (f32 accumulation; for `Double`, double accumulation of the rounded values — the reference
+    /// the f32 path is tested against). `.f32` is `gemm`.
+    static func gemm(
+        operands: OperandPrecision, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
+
     /// e^x as used by the kernels. `Double`: libm. `Float`: the vectorizable approximation
     /// `FastMath.exp` (max relative error below 4e-7 for x in [−87, 88]; see `FastMath`).
     static func kernelExp(_ x: Self) -> Self
@@ -32,11 +41,12 @@ public protocol Real: BinaryFloatingPoint, Sendable, RealKernels {
     /// Packs B (k×n) into panel layout (see `PackedMatrix`): `src` is B (row stride `ld`) or, when
     /// `transposed`, Bᵀ (n×k, row stride `ld`).
     static func _pack(_ src: UnsafePointer<Self>, ld: Int, transposed: Bool, k: Int, n: Int,
-                      into dst: UnsafeMutablePointer<Self>)
-    /// C[m×n] (+)= A[m×k]·B with B packed, starting at panel `panel0` (see `PackedMatrix`).
+                      operands: OperandPrecision, into dst: UnsafeMutablePointer<Self>)
+    /// C[m×n] (+)= A[m×k]·B with B packed, starting at panel `panel0` (see `PackedMatrix`); A is
+    /// rounded to `operands` (B keeps the precision it was packed with).
     static func _gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int,
                             packed: UnsafePointer<Self>, panel0: Int,
-                            c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
+                            c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool, operands: OperandPrecision)
 }
 
 extension Real {
@@ -53,6 +63,14 @@ extension Float: Real {
     ) {
         ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb),
                  c, Int64(ldc), accumulate ? 1 : 0)
+    }
+    public static func gemm(
+        operands: OperandPrecision, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        ck_sgemm_ex(operands.kernelCode, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), a, Int64(lda),
+                    b, Int64(ldb), c, Int64(ldc), accumulate ? 1 : 0)
     }
     @inline(__always) public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
@@ -86,14 +104,14 @@ extension Float: Real {
         ck_rnn_forward(Int64(count), pre, hOut)
     }
     public static func _pack(_ src: UnsafePointer<Float>, ld: Int, transposed: Bool, k: Int, n: Int,
-                             into dst: UnsafeMutablePointer<Float>) {
-        ck_spack(src, Int64(ld), transposed ? 1 : 0, Int64(k), Int64(n), dst)
+                             operands: OperandPrecision, into dst: UnsafeMutablePointer<Float>) {
+        ck_spack_ex(operands.kernelCode, src, Int64(ld), transposed ? 1 : 0, Int64(k), Int64(n), dst)
     }
     public static func _gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                    packed: UnsafePointer<Float>, panel0: Int,
-                                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        ck_sgemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0), c, Int64(ldc),
-                        accumulate ? 1 : 0)
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, operands: OperandPrecision) {
+        ck_sgemm_packed_ex(operands.kernelCode, Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0),
+                           c, Int64(ldc), accumulate ? 1 : 0)
     }
 }
 
@@ -106,17 +124,46 @@ extension Double: Real {
         ck_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb),
                  c, Int64(ldc), accumulate ? 1 : 0)
     }
+    public static func gemm(
+        operands: OperandPrecision, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool
+    ) {
+        guard operands == .bf16 else {
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                 accumulate: accumulate)
+            return
+        }
+        // The reference: rounded copies of the operands (dense, row stride = their width).
+        let aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n
+        let roundedA = OperandPrecision.bf16Copy(a, rows: aRows, cols: aCols, ld: lda)
+        let roundedB = OperandPrecision.bf16Copy(b, rows: bRows, cols: bCols, ld: ldb)
+        ck_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), roundedA, Int64(max(aCols, 1)),
+                 roundedB, Int64(max(bCols, 1)), c, Int64(ldc), accumulate ? 1 : 0)
+    }
     @inline(__always) public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Double) -> Double { Foundation.tanh(x) }
     @inline(__always) public static func kernelLog(_ x: Double) -> Double { Foundation.log(x) }
     public static func _pack(_ src: UnsafePointer<Double>, ld: Int, transposed: Bool, k: Int, n: Int,
-                             into dst: UnsafeMutablePointer<Double>) {
-        ck_dpack(src, Int64(ld), transposed ? 1 : 0, Int64(k), Int64(n), dst)
+                             operands: OperandPrecision, into dst: UnsafeMutablePointer<Double>) {
+        if operands == .bf16 {
+            let rows = transposed ? n : k, cols = transposed ? k : n
+            let rounded = OperandPrecision.bf16Copy(src, rows: rows, cols: cols, ld: ld)
+            ck_dpack(rounded, Int64(max(cols, 1)), transposed ? 1 : 0, Int64(k), Int64(n), dst)
+        } else {
+            ck_dpack(src, Int64(ld), transposed ? 1 : 0, Int64(k), Int64(n), dst)
+        }
     }
     public static func _gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
                                    packed: UnsafePointer<Double>, panel0: Int,
-                                   c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
-        ck_dgemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0), c, Int64(ldc),
-                        accumulate ? 1 : 0)
+                                   c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool, operands: OperandPrecision) {
+        if operands == .bf16 {
+            let rounded = OperandPrecision.bf16Copy(a, rows: m, cols: k, ld: lda)
+            ck_dgemm_packed(Int64(m), Int64(n), Int64(k), rounded, Int64(max(k, 1)), packed, Int64(panel0), c,
+                            Int64(ldc), accumulate ? 1 : 0)
+        } else {
+            ck_dgemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), packed, Int64(panel0), c, Int64(ldc),
+                            accumulate ? 1 : 0)
+        }
     }
 }

@@ -41,6 +41,29 @@ void ck_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t ld
 void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
                      const double *packed, int64_t panel0, double *c, int64_t ldc, int32_t accumulate);
 
+/// Operand precision of the f32 products. CK_OPERANDS_F32: A and B as stored. CK_OPERANDS_BF16:
+/// every element of A and B is rounded to bfloat16 (round to nearest even, ck_round_bf16) as it is
+/// packed, and the product is computed in f32 exactly as ck_sgemm computes it — the product of two
+/// bf16 values is exact in f32, so this is bf16 × bf16 with f32 accumulation (mixed precision).
+/// Same determinism contract as ck_sgemm.
+enum { CK_OPERANDS_F32 = 0, CK_OPERANDS_BF16 = 1 };
+/// x rounded to the nearest bfloat16 (ties to even), as an f32 whose low 16 bits are 0; ±inf stay,
+/// finite values past bf16's largest round to ±inf, every NaN becomes the quiet NaN 0x7FC00000.
+float ck_round_bf16(float x);
+/// dst[i] = ck_round_bf16(src[i]) for i < count (dst may be src).
+void ck_round_bf16_array(const float *src, float *dst, int64_t count);
+/// ck_sgemm with the operand precision `operands`.
+void ck_sgemm_ex(int32_t operands, int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
+                 const float *a, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                 int32_t accumulate);
+/// ck_spack with B rounded to bf16 when `operands` is CK_OPERANDS_BF16.
+void ck_spack_ex(int32_t operands, const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n,
+                 float *dst);
+/// ck_sgemm_packed with A rounded to bf16 as it is packed when `operands` is CK_OPERANDS_BF16 (B
+/// keeps the precision it was packed with: pack it with ck_spack_ex(CK_OPERANDS_BF16, …)).
+void ck_sgemm_packed_ex(int32_t operands, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                        const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate);
+
 /// The kernels a thread runs (GEMM, cell updates, one-stream steps, the f32 peak probe).
 enum { CK_ISA_PORTABLE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };
 /// The kernels the calling thread runs: the best the CPU has (AVX2 means AVX2+FMA), or
