@@ -45,6 +45,16 @@ public final class LanguageModel<Scalar: Real> {
         didSet { threads = max(1, threads); for layer in layers { layer.threads = threads } }
     }
 
+    /// The precision of the operands of every matrix product of forward and backward (input
+    /// projections, recurrent steps, decoder, weight gradients, ∂input): `.f32` (default) or
+    /// `.bf16`, mixed precision — operands rounded to bfloat16, products accumulated in f32, and
+    /// everything else (weights, gradients, cell state, softmax, loss) in f32 (see
+    /// `OperandPrecision`). With `.bf16` layer 0 reads the embedding rows as a window input (the
+    /// table lookup of `fusesEmbeddingProjection` would round sums of gradients instead of each).
+    public var operands: OperandPrecision = .f32 {
+        didSet { for layer in layers { layer.operands = operands } }
+    }
+
     // Window workspaces, sized by reserve(maxSteps:batchSize:) for T_max × B_max rows; a window of
     // T ≤ T_max steps of B ≤ B_max streams uses their first T·B rows.
     /// Steps the workspaces hold (T_max).
@@ -227,7 +237,7 @@ public final class LanguageModel<Scalar: Real> {
         // The V-row table costs no more than the window's own rows once there are V of them (a
         // one-token step of a few streams reads its rows directly); the forward's bits are the same
         // either way (one chain per element from the bias, `Real.gemm`).
-        fusedLastForward = fusesEmbeddingProjection && !droppedEmbedding && n >= v
+        fusedLastForward = fusesEmbeddingProjection && operands == .f32 && !droppedEmbedding && n >= v
         for (k, layer) in layers.enumerated() {
             let input = layerInput(k, rows: n)
             let h0 = state.h[k].pointer.baseAddress!, c0 = state.hasCell ? state.c[k].pointer.baseAddress! : nil
@@ -313,7 +323,7 @@ public final class LanguageModel<Scalar: Real> {
     private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
         let v = config.vocabularySize, d = config.decoderInputSize
         Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v, threads: threads)
-        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: v, k: d, a: input, lda: d,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: true, m: n, n: v, k: d, a: input, lda: d,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: logits, ldc: v, accumulate: true)
     }
 
@@ -369,11 +379,11 @@ public final class LanguageModel<Scalar: Real> {
         }
         // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
         let decIn = rows(of: plan.decoderSegments, buffer: decoderInput)  // as forward built it
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: v, n: d, k: n, a: dLog, lda: v, b: decIn, ldb: d,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: v, n: d, k: n, a: dLog, lda: v, b: decIn, ldb: d,
                     c: parameters.gradients(decoderWeight).baseAddress!, ldc: d, accumulate: true)
         Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!, threads: threads)
         let dDec = dDecoderInput.pointer.baseAddress!
-        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: d, k: v, a: dLog, lda: v,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: false, m: n, n: d, k: v, a: dLog, lda: v,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: dDec, ldc: d, accumulate: false)
         // ∂L/∂o_k and ∂L/∂x start at zero and collect what each reader of them passes down: the
         // decoder now, each layer after its backward (top first, so ∂L/∂o_k is complete before

@@ -30,6 +30,8 @@ public final class RecurrentLayer<Scalar: Real> {
     /// groups, and the whole-window GEMMs are split into this many blocks (`ParallelGemm`). Results
     /// do not depend on it, bit for bit.
     public var threads = 2
+    /// The precision of the operands of this layer's matrix products (`LanguageModel.operands`).
+    public var operands: OperandPrecision = .f32
 
     /// Steps the workspaces hold (T_max).
     public private(set) var maxSteps = 0
@@ -128,7 +130,7 @@ public final class RecurrentLayer<Scalar: Real> {
         tableOfLastForward = nil
         // Input projection of all steps: gx = X·W_ihᵀ + biases (one GEMM).
         broadcastInputBiases(into: gxP, rows: n)
-        ParallelGemm.gemm(threads: threads, transA: false, transB: true, m: n, n: g, k: inputSize, a: input,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: true, m: n, n: g, k: inputSize, a: input,
                     lda: inputSize, b: w.ih, ldb: inputSize, c: gxP, ldc: g, accumulate: true)
         runRecurrence(steps: t, h0: h0, c0: c0)
     }
@@ -152,7 +154,7 @@ public final class RecurrentLayer<Scalar: Real> {
         }
         let proj = projectedTable.pointer.baseAddress!
         broadcastInputBiases(into: proj, rows: v)
-        Scalar.gemm(transA: false, transB: true, m: v, n: g, k: inputSize, a: table, lda: inputSize,
+        Scalar.gemm(operands: operands, transA: false, transB: true, m: v, n: g, k: inputSize, a: table, lda: inputSize,
                     b: W.ih, ldb: inputSize, c: proj, ldc: g, accumulate: true)
         let gxP = gx.pointer.baseAddress!, idP = ids.baseAddress!
         ParallelChunks.run(extent: n, itemCost: g, threads: threads) { _, r in
@@ -184,7 +186,7 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
         }
-        packedForward.pack(W.hh, ld: h, transposed: true, k: h, n: g)
+        packedForward.pack(W.hh, ld: h, transposed: true, k: h, n: g, operands: operands)
         forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0, gemmThreads: $1) }
     }
 
@@ -292,7 +294,7 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             if let finalCGradient { Kernels.copy(finalCGradient, into: dcC, count: bh) } else { Kernels.fill(dcC, count: bh) }
         }
-        packedBackward.pack(w.hh, ld: h, transposed: false, k: g, n: h)
+        packedBackward.pack(w.hh, ld: h, transposed: false, k: g, n: h, operands: operands)
         forEachStreamGroup(parallel: observer == nil) { streams, gemmThreads in
             self.backwardSteps(t, streams: streams, gemmThreads: gemmThreads, outputGradient: outputGradient,
                                observer: observer)
@@ -301,7 +303,7 @@ public final class RecurrentLayer<Scalar: Real> {
         // equals the input-side one except for GRU.
         let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: h, k: n, a: dHidden, lda: g,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: h, k: n, a: dHidden, lda: g,
                     b: hsP, ldb: h, c: gHH, ldc: h, accumulate: true)
         Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!, threads: threads)
         Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!, threads: threads)
@@ -313,15 +315,15 @@ public final class RecurrentLayer<Scalar: Real> {
             tableIDs.withUnsafeBufferPointer { ids in
                 ModelKernels.scatterAddRows(dGxP, cols: g, ids: ids.baseAddress!, rows: n, into: sums)
             }
-            Scalar.gemm(transA: true, transB: false, m: g, n: inputSize, k: v, a: sums, lda: g,
+            Scalar.gemm(operands: operands, transA: true, transB: false, m: g, n: inputSize, k: v, a: sums, lda: g,
                         b: table, ldb: inputSize, c: gIH, ldc: inputSize, accumulate: true)
-            Scalar.gemm(transA: false, transB: false, m: v, n: inputSize, k: g, a: sums, lda: g,
+            Scalar.gemm(operands: operands, transA: false, transB: false, m: v, n: inputSize, k: g, a: sums, lda: g,
                         b: w.ih, ldb: inputSize, c: dTable.pointer.baseAddress!, ldc: inputSize, accumulate: false)
             return
         }
-        ParallelGemm.gemm(threads: threads, transA: true, transB: false, m: g, n: inputSize, k: n, a: dGxP, lda: g,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: inputSize, k: n, a: dGxP, lda: g,
                     b: inputOfLastForward!, ldb: inputSize, c: gIH, ldc: inputSize, accumulate: true)
-        ParallelGemm.gemm(threads: threads, transA: false, transB: false, m: n, n: inputSize, k: g, a: dGxP, lda: g,
+        ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: false, m: n, n: inputSize, k: g, a: dGxP, lda: g,
                     b: w.ih, ldb: inputSize, c: dInput.pointer.baseAddress!, ldc: inputSize, accumulate: false)
     }
 

@@ -8,9 +8,12 @@ import Tensor
 struct NaiveReference {
     let config: ModelConfig
     let tensors: [String: [Double]]
+    /// Mixed precision: every operand of every product W·x rounded to bf16 (`OperandPrecision.bf16`).
+    let roundsOperands: Bool
 
-    init<S: Real>(model: LanguageModel<S>) {
+    init<S: Real>(model: LanguageModel<S>, operands: OperandPrecision = .f32) {
         config = model.config
+        roundsOperands = operands == .bf16
         var t: [String: [Double]] = [:]
         for slot in model.parameters.layout.slots {
             t[slot.name] = model.parameters.values(slot).map { Double($0) }
@@ -23,10 +26,12 @@ struct NaiveReference {
         let cols = x.count, rows = w.count / cols
         return (0..<rows).map { r in
             var s = b?[r] ?? 0
-            for j in 0..<cols { s += w[r * cols + j] * x[j] }
+            for j in 0..<cols { s += rounded(w[r * cols + j]) * rounded(x[j]) }
             return s
         }
     }
+
+    func rounded(_ x: Double) -> Double { roundsOperands ? Double(OperandPrecision.roundedToBF16(Float(x))) : x }
 
     func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
