@@ -28,6 +28,8 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps per window T (truncated BPTT length).") var bptt: Int = 50
     @Option(parsing: .unconditional, help: "Timed steps (after 3 warm-up steps).") var steps: Int = 20
     @Option(parsing: .unconditional, help: "Threads the model computes on.") var threads: Int = 2
+    @Option(help: "Precision of training's and evaluation's matrix products: f32 or bf16 (operands rounded to bfloat16, f32 accumulation).")
+    var precision: OperandPrecision = .f32
     @Option(parsing: .unconditional, help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Option(help: "Weight format of the sampling run: f16 (generate's default) or f32 (what `generate --weights` selects).")
     var sampleWeights: StreamStepper.WeightFormat = .f16
@@ -78,6 +80,7 @@ struct BenchCommand: ParsableCommand {
         let model = LanguageModel<Float>(config: config, seed: 0)
         model.reserve(maxSteps: bptt, batchSize: batch)
         model.threads = threads
+        model.operands = precision
         let optimizer = try Optimizer<Float>(config: .adam(learningRate: 2e-3), layout: model.parameters.layout,
                                              clipping: GradientClipping(maxNorm: 5))
         optimizer.threads = threads
@@ -148,7 +151,8 @@ struct BenchCommand: ParsableCommand {
         }
         forwardFlops += 2 * chars * Double(config.decoderInputSize * vocab)
         let trainGFLOPs = 3 * forwardFlops / median(trainTimes) * 1e-9, evalGFLOPs = forwardFlops / median(evalTimes) * 1e-9
-        var peakFields: [(String, String)] = [("kernel", "\"\(KernelFeatures.kernelName)\"")]
+        var peakFields: [(String, String)] = [("kernel", "\"\(KernelFeatures.kernelName(operands: precision))\""),
+                                              ("precision", "\"\(precision.rawValue)\"")]
         if peak, let f32 = KernelFeatures.peakGFLOPs(threads: threads) {
             peakFields += [("peak_f32_gflops", String(format: "%.1f", f32)),
                            ("peak_bf16_gflops", KernelFeatures.peakGFLOPs(bf16: true, threads: threads).map { String(format: "%.1f", $0) } ?? "null"),

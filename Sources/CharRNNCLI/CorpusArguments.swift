@@ -1,8 +1,10 @@
 import ArgumentParser
+import Tensor
 import TextCorpus
 
 extension TokenUnit: ExpressibleByArgument {}
 extension NormalizationForm: ExpressibleByArgument {}
+extension OperandPrecision: ExpressibleByArgument {}
 
 /// Tokenizer options shared by every command that reads text (`--unit`, `--normalize`, `--case-fold`).
 struct TokenizerArguments: ParsableArguments {

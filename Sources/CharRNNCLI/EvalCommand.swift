@@ -41,6 +41,8 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Parallel streams.") var batch: Int = 1
     @Option(parsing: .unconditional, help: "Window length (with --batch > 1 and --long-range; one stream is read token by token).") var bptt: Int = 200
     @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 2
+    @Option(help: "Precision of the matrix products: f32 or bf16 (operands rounded to bfloat16, f32 accumulation).")
+    var precision: OperandPrecision = .f32
     @Option(help: "Score token by token through the generation path with these weights (f32 or f16), as one stream (--batch 1).")
     var weights: StreamStepper.WeightFormat?
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD instead of failing.") var replaceInvalid = false
@@ -63,6 +65,9 @@ struct EvalCommand: ParsableCommand {
         if weights != nil && (batch != 1 || longRange) {
             throw ValidationError("--weights scores one stream token by token: use it with --batch 1 and without --long-range")
         }
+        if weights != nil && precision != .f32 {
+            throw ValidationError("--precision applies to the window path; --weights selects the generation path's weights")
+        }
         if longRange && batch != 1 { throw ValidationError("--long-range reads the text as one stream: --batch must be 1") }
         try FlagCheck.within(0...32, ngramOrder, "--ngram-order")
         try FlagCheck.atLeast(1, ngramMaxTrain, "--ngram-max-train")
@@ -73,6 +78,7 @@ struct EvalCommand: ParsableCommand {
         try CLIErrors.reporting {
             let loaded = try Checkpoint.load(from: checkpoint)
             loaded.model.threads = threads
+            loaded.model.operands = precision
             if longRange { return try runLongRange(loaded) }
             let scored = try scoredText(loaded.configuration, split: self.split ?? .all)
             let (paths, split) = (scored.paths, scored.split)

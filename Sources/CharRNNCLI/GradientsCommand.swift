@@ -58,6 +58,8 @@ struct GradientsCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (the gradient-flow.json contents).") var json = false
     @Option(help: "Also write RUN_DIR/gradient-flow.json (for charrnn report).") var save: String?
     @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 1
+    @Option(help: "Precision of the matrix products: f32 or bf16 (operands rounded to bfloat16, f32 accumulation).")
+    var precision: OperandPrecision = .f32
     @OptionGroup var tokenizer: TokenizerArguments
 
     var architectureOptionsGiven: [String] {
@@ -126,6 +128,7 @@ struct GradientsCommand: ParsableCommand {
                 description = GradientFlowMeasurement.describe(options, recurrentScale: recurrentScale)
             }
             model.threads = threads
+            model.operands = precision
             if let recurrentScale { GradientFlowMeasurement.scaleRecurrentWeights(of: model, by: recurrentScale) }
             if noiseScale {
                 let result = try GradientNoiseScale.measure(model: model, ids: ids[...], length: length, windows: windows,

@@ -2,6 +2,7 @@ import ArgumentParser
 import CharRNN
 import Foundation
 import NeuralNet
+import Tensor
 import TextCorpus
 
 extension CellKind: ExpressibleByArgument {}
@@ -91,6 +92,8 @@ struct TrainCommand: ParsableCommand {
     // Runtime
     @Option(parsing: .unconditional, help: "Random seed (initialization and dropout; default 1).") var seed: UInt64?
     @Option(parsing: .unconditional, help: "Compute threads (default 2).") var threads: Int?
+    @Option(help: "Precision of the matrix products: f32 (default) or bf16 (mixed precision: operands rounded to bfloat16, f32 accumulation; weights, gradients, optimizer and checkpoints stay f32). May change on --resume.")
+    var precision: OperandPrecision?
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print a JSON summary of the finished run to standard output.") var json = false
 
@@ -200,6 +203,7 @@ struct TrainCommand: ParsableCommand {
         if let logEvery { training.logEvery = logEvery }
         if let seed { training.seed = seed }
         if let threads { training.threads = threads }
+        if let precision { training.precision = precision }
         if let maxVocab = corpusOptions.maxVocab { training.maxVocab = maxVocab }
         if let minCount = corpusOptions.minCountOption { training.minCount = minCount }
         if let problem = training.validationError { throw ValidationError(problem) }

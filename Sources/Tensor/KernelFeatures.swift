@@ -15,6 +15,14 @@ public enum KernelFeatures {
         }
     }
 
+    /// The kernels the matrix products run with `operands`: `kernelName` for f32; for bf16,
+    /// "bf16-emulated-<kernel>": operands rounded to bf16 while packed, then the f32 FMA kernel
+    /// (the same numbers a bf16 dot-product kernel gives up to f32 rounding; there is no
+    /// AVX512-BF16 micro-kernel yet, so bf16 is not faster than f32).
+    public static func kernelName(operands: OperandPrecision) -> String {
+        operands == .bf16 ? "bf16-emulated-\(kernelName)" : kernelName
+    }
+
     /// Whether the CPU has AVX512-BF16 dot products.
     public static var bf16: Bool { ck_has_bf16() != 0 }
 

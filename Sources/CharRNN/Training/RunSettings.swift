@@ -79,6 +79,7 @@ extension RunConfiguration {
             RunSetting("--log-every", changeable: true) { "\($0.training.logEvery)" },
             RunSetting("--seed", changeable: false) { "\($0.training.seed)" },
             RunSetting("--threads", changeable: true) { "\($0.training.threads)" },
+            RunSetting("--precision", changeable: true) { $0.training.operands.rawValue },
         ]
     }()
 

@@ -243,6 +243,7 @@ public final class Trainer {
         self.configuration = configuration
         self.resumeChanges = resumeChanges
         model.threads = training.threads
+        model.operands = training.operands
         optimizer.threads = training.threads
         model.reserve(maxSteps: training.bptt, batchSize: training.batchSize)
     }

@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensor
 
 /// How a model is trained: windows, length, optimization, splits, evaluation and output cadence.
 /// Stored in every checkpoint's `config.json`.
@@ -39,11 +40,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1
     /// Threads the model computes on (results do not depend on it).
     public var threads: Int = 2
+    /// Precision of the matrix products' operands (`--precision`); nil — what runs before the
+    /// option wrote — means f32. See `operands`.
+    public var precision: OperandPrecision? = nil
     /// Vocabulary limits (see `Vocabulary`).
     public var maxVocab: Int? = nil
     public var minCount: Int = 1
 
     public init() {}
+
+    /// The operand precision training runs with (`LanguageModel.operands`).
+    public var operands: OperandPrecision { precision ?? .f32 }
 
     /// `--checkpoint-every` as written: steps (`200`), or seconds of training (`600s`).
     public var checkpointCadence: String {
