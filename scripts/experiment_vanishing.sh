@@ -1,13 +1,13 @@
 #!/bin/sh
 # Reproduces the "Vanishing gradients, made visible" table and screenshot of README.md:
-# builds in release, runs `charrnn experiment vanishing` on corpora/synth/brackets.txt, writes
+# builds in release, runs `charrnn experiment vanishing --seeds 1` (the one-seed sketch) on corpora/synth/brackets.txt, writes
 # runs/vanishing/{results.md,report.html,…} and, when chromium is installed, docs/report.png
 # (the gradient-flow and long-range part of the report).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/vanishing}
 swift build -c release
-.build/release/charrnn experiment vanishing --out "$OUT" "$@"
+.build/release/charrnn experiment vanishing --out "$OUT" --seeds 1 "$@"
 if command -v chromium >/dev/null 2>&1; then
     # Crop by shifting the report inside an iframe: chromium's headless screenshot has no clip option.
     cat > "$OUT/crop.html" <<'HTML'

@@ -164,11 +164,11 @@ public struct NGramModel: Sendable {
     /// Long-range delimiter scores of this model on `ids`, whose units are `unitForID[id]`.
     /// Each target is predicted from the n − 1 ids before it.
     public func longRangeDelimiters(ids: [Int32], unitForID: [String], delimiters: DelimiterSet = .standard,
-                                    label: String? = nil) -> LongRangeResult {
+                                    label: String? = nil, buckets: [DistanceBucket] = DistanceBucket.standard) -> LongRangeResult {
         let units = ids.map { $0 >= 0 && Int($0) < unitForID.count ? unitForID[Int($0)] : "" }
         let closerIDs = delimiters.closerIDs { unit in unitForID.firstIndex(of: unit) }
-        return LongRangeEvaluation.delimiters(units: units, delimiters: delimiters, label: label ?? "\(order)-gram") {
-            target in
+        return LongRangeEvaluation.delimiters(units: units, delimiters: delimiters, label: label ?? "\(order)-gram",
+                                              buckets: buckets) { target in
             let p = probabilities(of: closerIDs, at: target.position, in: ids)
             return p
         }
@@ -176,10 +176,10 @@ public struct NGramModel: Sendable {
 
     /// Recall scores of this model on `ids` (synthetic `recall` task).
     public func longRangeRecall(ids: [Int32], unitForID: [String], keys: [String] = RecallScan.keys,
-                                label: String? = nil) -> LongRangeResult {
+                                label: String? = nil, buckets: [DistanceBucket] = DistanceBucket.standard) -> LongRangeResult {
         let units = ids.map { $0 >= 0 && Int($0) < unitForID.count ? unitForID[Int($0)] : "" }
         let keyIDs = keys.map { key in unitForID.firstIndex(of: key) }
-        return LongRangeEvaluation.recall(units: units, keys: keys, label: label ?? "\(order)-gram") { target in
+        return LongRangeEvaluation.recall(units: units, keys: keys, label: label ?? "\(order)-gram", buckets: buckets) { target in
             probabilities(of: keyIDs, at: target.position, in: ids)
         }
     }

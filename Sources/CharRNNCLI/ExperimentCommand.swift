@@ -18,11 +18,20 @@ struct VanishingCommand: ParsableCommand {
         commandName: "vanishing",
         abstract: "Vanishing gradients made visible: RNN vs LSTM vs GRU, clipping, skip connections.",
         discussion: """
-        Trains every run with the same budget (steps, sizes, learning rate, seed) on the corpus, then measures \
-        each trained model on the corpus's test split: long-range accuracy by distance (beside an n-gram \
-        baseline), validation and test bits per unit, gradient-flow decay factor, clip rate. Writes OUT/<run>/ \
-        (metrics.jsonl, config.json, gradient-flow.json, long-range.json, checkpoints), OUT/<n>-gram/, \
-        OUT/report.html, OUT/summary.json and OUT/results.md, and prints the markdown table.
+        Trains every run with the same budget (steps, sizes, learning rate) on the corpus, once per seed \
+        (--seed, --seed + 1, … --seeds in all), then measures each trained model on the corpus's test split: \
+        long-range accuracy by distance (beside an n-gram baseline), validation and test bits per unit, \
+        gradient-flow decay factor, clip rate. Writes OUT/<run>/seed-<s>/ (metrics.jsonl, config.json, \
+        gradient-flow.json, long-range.json, checkpoints), OUT/<n>-gram/, OUT/report.html, OUT/summary.json \
+        and OUT/results.md, and prints the tables: mean ± 95 % interval (Student t) over the seeds, then one \
+        row per seed.
+
+        With --bptt-sweep 25,50,100,200,400 every run is trained at each window length T with \
+        round(--steps × --bptt / T) steps (equal characters of training) into OUT/<run>-T<T>/seed-<s>/; the \
+        table then tells accuracy at distances inside the window (≤ T) from beyond it (> T). Default runs \
+        of a sweep: rnn, lstm, gru.
+
+        Distance buckets: 1-10, 11-25, 26-50, 51-100, 101-200, 201-300, 301-400, 401-500, >500.
 
         Runs: \(VanishingExperiment.standardArms(clipNorm: 0.5).map(\.name).joined(separator: ", ")).
         """)
@@ -41,7 +50,10 @@ struct VanishingCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Order of the n-gram baseline (0: none).") var ngramOrder: Int = 5
     @Option(parsing: .unconditional, help: "Window length of the gradient-flow measurement.") var flowLength: Int = 100
     @Option(parsing: .unconditional, help: "Windows of the gradient-flow measurement.") var flowWindows: Int = 20
-    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "First random seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seeds per run (--seed, --seed + 1, …); intervals need at least 2.") var seeds: Int = 3
+    @Option(help: "Comma-separated window lengths T to train every run at, with equal characters (steps × T × batch).")
+    var bpttSweep: String?
     @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 2
     @Flag(help: "No progress output.") var quiet = false
 
@@ -61,6 +73,16 @@ struct VanishingCommand: ParsableCommand {
         options.flowLength = flowLength
         options.flowWindows = flowWindows
         options.seed = seed
+        options.seeds = seeds
+        if let bpttSweep {
+            options.bpttSweep = try bpttSweep.split(separator: ",", omittingEmptySubsequences: false).map { item in
+                let text = item.trimmingCharacters(in: .whitespaces)
+                guard let value = Int(text), value >= 1 else {
+                    throw ValidationError("--bptt-sweep: '\(text)' is not a window length (an integer of at least 1)")
+                }
+                return value
+            }
+        }
         options.threads = threads
         if let runs {
             let all = VanishingExperiment.standardArms(clipNorm: clipNorm)
@@ -82,6 +104,7 @@ struct VanishingCommand: ParsableCommand {
         try FlagCheck.atLeast(0, evalEvery, "--eval-every")
         try FlagCheck.within(0...32, ngramOrder, "--ngram-order")
         try FlagCheck.threads(threads)
+        try FlagCheck.within(1...1000, seeds, "--seeds")
         _ = try options()
     }
 

@@ -25,6 +25,7 @@ import TextCorpus
         options.evalEvery = 3
         options.ngramOrder = 3
         options.clipNorm = 1e-3   // every step clips
+        options.seeds = 1
         options.arms = [VanishingExperiment.Arm(name: "a-rnn", cell: .rnn, clipNorm: 1e-3),
                         VanishingExperiment.Arm(name: "b-lstm-dense", cell: .lstm, layers: 2, skip: .dense, clipNorm: nil)]
         var notes: [String] = []
@@ -40,7 +41,7 @@ import TextCorpus
         let corpus = try TokenCorpus.load(paths: [corpusURL.path], validationFraction: 0.05, testFraction: 0.1)
         let saved = try Checkpoint.load(from: rnn.directory)
         let again = try ModelLongRangeEvaluation.evaluate(model: saved.model, ids: corpus.test, vocabulary: corpus.vocabulary,
-                                                          task: .delimiters).result
+                                                          task: .delimiters, buckets: options.buckets).result
         #expect(again == rnn.longRange)
         #expect(rnn.longRange.overall.count > 10)
         let baseline = try #require(outcome.baseline)
@@ -48,10 +49,10 @@ import TextCorpus
 
         for name in ["a-rnn", "b-lstm-dense"] {
             for file in ["metrics.jsonl", "config.json", "gradient-flow.json", "long-range.json"] {
-                #expect(FileManager.default.fileExists(atPath: options.output.appendingPathComponent("\(name)/\(file)").path), "\(name)/\(file)")
+                #expect(FileManager.default.fileExists(atPath: options.output.appendingPathComponent("\(name)/seed-1/\(file)").path), "\(name)/\(file)")
             }
         }
-        let flow = try GradientFlowResult.decode(Data(contentsOf: options.output.appendingPathComponent("b-lstm-dense/gradient-flow.json")))
+        let flow = try GradientFlowResult.decode(Data(contentsOf: options.output.appendingPathComponent("b-lstm-dense/seed-1/gradient-flow.json")))
         #expect(flow.layers.count == 2 && flow.length == 30 && flow.windows == 3 && flow.layers[0].cellNorms != nil)
         let html = try String(contentsOf: outcome.report, encoding: .utf8)
         for id in ["chart-gradient-flow", "chart-long-range-accuracy-delimiters", "table-summary", "3-gram"] {
@@ -59,10 +60,11 @@ import TextCorpus
         }
         let table = try String(contentsOf: options.output.appendingPathComponent("results.md"), encoding: .utf8)
         #expect(table == outcome.table)
-        let rows = table.split(separator: "\n")
-        #expect(rows.count == 2 + 2 + 2)   // header, rule, two runs, baseline, counts
-        #expect(rows[2].hasPrefix("| a-rnn | rnn | 1, none | 0.001 |") && rows[3].contains("| off |"))
-        #expect(notes.contains { $0.hasPrefix("a-rnn: done") })
+        // The per-seed table follows the interval table: header, rule, two runs, baseline, counts.
+        let rows = try #require(table.components(separatedBy: "Per seed:\n\n").last).split(separator: "\n")
+        #expect(rows.count == 2 + 2 + 2)
+        #expect(rows[2].hasPrefix("| a-rnn | 1 | rnn | 1, none | 0.001 |") && rows[3].contains("| off |"))
+        #expect(notes.contains { $0.hasPrefix("a-rnn seed 1: done") })
     }
 
     @Test func invalidOptionsAreRejected() {

@@ -50,7 +50,8 @@ public enum ModelLongRangeEvaluation {
     /// Returns the result and the model's cross-entropy over the same walk.
     public static func evaluate<IDs: RandomAccessCollection>(model: LanguageModel<Float>, ids: IDs, vocabulary: Vocabulary,
                                 task: LongRangeResult.Task, delimiters: DelimiterSet = .standard,
-                                label: String = "model", bptt: Int = 200) throws
+                                label: String = "model", bptt: Int = 200,
+                                buckets: [DistanceBucket] = DistanceBucket.standard) throws
         -> (result: LongRangeResult, crossEntropy: EvaluationResult?) where IDs.Element == Int32 {
         let units = ids.map { vocabulary.unit(of: $0) }
         let candidates = task == .delimiters ? delimiters.closers : RecallScan.keys
@@ -63,8 +64,8 @@ public enum ModelLongRangeEvaluation {
         for (target, p) in zip(targets, walk.probabilities) { byPosition[target.position] = p }
         let lookup: (LongRangeTarget) -> [Double] = { byPosition[$0.position]! }
         let result = task == .delimiters
-            ? LongRangeEvaluation.delimiters(units: units, delimiters: delimiters, label: label, probabilities: lookup)
-            : LongRangeEvaluation.recall(units: units, label: label, probabilities: lookup)
+            ? LongRangeEvaluation.delimiters(units: units, delimiters: delimiters, label: label, buckets: buckets, probabilities: lookup)
+            : LongRangeEvaluation.recall(units: units, label: label, buckets: buckets, probabilities: lookup)
         let unknown = ids.reduce(0) { $0 + ($1 == Vocabulary.unknownID ? 1 : 0) }
         let entropy = walk.units > 0 ? EvaluationResult(totalNats: walk.nats, units: walk.units, unknownUnits: unknown) : nil
         return (result, entropy)
@@ -74,12 +75,13 @@ public enum ModelLongRangeEvaluation {
     /// for `task` (each target predicted from the n − 1 ids before it).
     public static func ngramBaseline<Training: Collection, IDs: Collection>(order: Int, training: Training, ids: IDs,
                                      vocabulary: Vocabulary, task: LongRangeResult.Task,
-                                     delimiters: DelimiterSet = .standard) throws -> LongRangeResult where Training.Element == Int32, IDs.Element == Int32 {
+                                     delimiters: DelimiterSet = .standard,
+                                     buckets: [DistanceBucket] = DistanceBucket.standard) throws -> LongRangeResult where Training.Element == Int32, IDs.Element == Int32 {
         let ngram = try NGramModel(order: order, vocabularySize: vocabulary.count, training: Array(training))
         let units = vocabulary.units.indices.map { vocabulary.unit(of: Int32($0)) }
         return task == .delimiters
-            ? ngram.longRangeDelimiters(ids: Array(ids), unitForID: units, delimiters: delimiters)
-            : ngram.longRangeRecall(ids: Array(ids), unitForID: units)
+            ? ngram.longRangeDelimiters(ids: Array(ids), unitForID: units, delimiters: delimiters, buckets: buckets)
+            : ngram.longRangeRecall(ids: Array(ids), unitForID: units, buckets: buckets)
     }
 }
 

@@ -220,9 +220,10 @@ public enum LongRangeEvaluation {
     /// Delimiter accuracy of a model on `units`. `probabilities(target)` returns the probabilities of
     /// `delimiters.closers` (in order) for unit `target.position` given units `0..<target.position`.
     public static func delimiters(units: [String], delimiters: DelimiterSet = .standard, label: String,
+                                  buckets: [DistanceBucket] = DistanceBucket.standard,
                                   probabilities: (LongRangeTarget) throws -> [Double]) rethrows -> LongRangeResult {
         let scan = DelimiterScan(units: units, delimiters: delimiters)
-        var scorer = LongRangeScorer(delimiters: delimiters)
+        var scorer = LongRangeScorer(delimiters: delimiters, buckets: buckets)
         for target in scan.targets { scorer.add(target, probabilities: try probabilities(target)) }
         return scorer.result(label: label, task: .delimiters, skipped: .init(scan))
     }
@@ -230,9 +231,10 @@ public enum LongRangeEvaluation {
     /// Recall accuracy on `units` (synthetic `recall` task): `probabilities(target)` returns the
     /// probabilities of `keys` (in order) for unit `target.position`.
     public static func recall(units: [String], keys: [String] = RecallScan.keys, label: String,
+                              buckets: [DistanceBucket] = DistanceBucket.standard,
                               probabilities: (LongRangeTarget) throws -> [Double]) rethrows -> LongRangeResult {
         let scan = RecallScan(units: units, keys: keys)
-        var scorer = LongRangeScorer(candidates: keys)
+        var scorer = LongRangeScorer(candidates: keys, buckets: buckets)
         for target in scan.targets { scorer.add(target, probabilities: try probabilities(target)) }
         return scorer.result(label: label, task: .recall, skipped: .init(cuesWithoutKey: scan.cuesWithoutKey))
     }
