@@ -125,4 +125,30 @@ import TestSupport
         let empty = try Self.run(["corpus", "inspect", invalid.path, "--token-cache", ""])
         #expect(empty.status != 0 && empty.stderr.contains("--token-cache"), "\(empty.stderr)")
     }
+
+    /// A run trained on a cold cache resumes on the mapped corpus (same fingerprint as without a cache).
+    @Test func trainResumesOnTheMappedCorpus() throws {
+        let root = try SharedCorpora.temporaryDirectory("token-cache-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let corpus = root.appendingPathComponent("c.txt"), cache = root.appendingPathComponent("cache")
+        try Data(Self.text(bytes: 60_000).utf8).write(to: corpus)
+        func train(_ out: String, _ extra: [String]) throws -> CorpusCommandTests.Run {
+            try Self.run(["train", corpus.path, "--hidden", "8", "--layers", "1", "--embed", "4", "--batch", "4", "--bptt", "8",
+                          "--eval-every", "0", "--quiet", "--out", root.appendingPathComponent(out).path] + extra)
+        }
+        func fingerprint(_ out: String) throws -> String? {
+            let data = try Data(contentsOf: root.appendingPathComponent("\(out)/latest/config.json"))
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            return (object?["corpus"] as? [String: Any])?["fingerprint"] as? String
+        }
+        let cold = try train("a", ["--max-steps", "2", "--token-cache", cache.path])
+        #expect(cold.status == 0, "\(cold.stderr)")
+        #expect(Self.entries(cache).count == 1)
+        let resumed = try train("a", ["--max-steps", "4", "--resume", "--token-cache", cache.path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let plain = try train("b", ["--max-steps", "2", "--token-cache", "off"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let a = try fingerprint("a"), b = try fingerprint("b")
+        #expect(a != nil && a == b)
+    }
 }
