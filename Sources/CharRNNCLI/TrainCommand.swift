@@ -282,7 +282,8 @@ struct TrainCommand: ParsableCommand {
                 corpus = try TokenCorpus.load(paths: corpusPaths, tokenizer: tokenizerOptions,
                                               validationFraction: training.validationFraction, testFraction: training.testFraction,
                                               validationFiles: files.validation, testFiles: files.test,
-                                              maxVocab: training.maxVocab, minCount: training.minCount, reader: reader)
+                                              maxVocab: training.maxVocab, minCount: training.minCount, reader: reader,
+                                              cache: corpusOptions.tokenCache)
             }
             let start: TrainingStart = if resume { .resume } else if let source, let initFrom {
                 .initialize(source, path: initFrom)

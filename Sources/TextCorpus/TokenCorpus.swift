@@ -69,14 +69,17 @@ public struct TokenCorpus: Sendable {
     ///   - maxVocab: at most this many ids, `<unk>` included.
     ///   - minCount: units seen fewer times in the training split become `<unk>`.
     ///   - reader: reading options (`replaceInvalid`, chunk size).
+    ///   - cache: a token cache to map the ids from, or to store them in after reading (nil: none). Inputs
+    ///     on standard input or FIFOs are never cached. See `TokenCache`.
     /// - Throws: `CorpusError` (missing/unreadable/binary/corrupt input, `emptyCorpus` also for an empty
-    ///   split file, …).
+    ///   split file, …); the same with or without a cache (cache problems are warnings).
     public static func load(
         paths: [String], tokenizer: TokenizerOptions = TokenizerOptions(),
         validationFraction: Double = 0.05, testFraction: Double = 0.05,
         validationFiles: [String] = [], testFiles: [String] = [],
         maxVocab: Int? = nil, minCount: Int = 1,
-        reader options: CorpusReader.Options = CorpusReader.Options()
+        reader options: CorpusReader.Options = CorpusReader.Options(),
+        cache: TokenCache? = nil
     ) throws -> TokenCorpus {
         if let maxVocab, maxVocab < 2 {
             throw CorpusError.invalidOption(name: "--max-vocab", reason: "must be at least 2 (<unk> and one unit), got \(maxVocab)")
@@ -84,6 +87,25 @@ public struct TokenCorpus: Sendable {
         let reader = try CorpusReader(paths: paths, options: options)
         let validationReader = validationFiles.isEmpty ? nil : try CorpusReader(paths: validationFiles, options: options)
         let testReader = testFiles.isEmpty ? nil : try CorpusReader(paths: testFiles, options: options)
+        func read() throws -> TokenCorpus {
+            try load(reader: reader, validationReader: validationReader, testReader: testReader, tokenizer: tokenizer,
+                     validationFraction: validationFraction, testFraction: testFraction, validationFiles: validationFiles,
+                     testFiles: testFiles, maxVocab: maxVocab, minCount: minCount)
+        }
+        guard let cache, let train = TokenCache.inputs(of: reader), let validation = TokenCache.inputs(of: validationReader),
+              let test = TokenCache.inputs(of: testReader) else { return try read() }
+        let key = TokenCacheKey(train: train.names, validation: validation.names, test: test.names, tokenizer: tokenizer,
+                                validationFraction: validationFraction, testFraction: testFraction, maxVocab: maxVocab,
+                                minCount: minCount, replaceInvalid: options.replaceInvalid)
+        return try cache.corpus(key: key, files: train.files + validation.files + test.files, build: read)
+    }
+
+    /// `load(paths:…)` from readers already made.
+    private static func load(
+        reader: CorpusReader, validationReader: CorpusReader?, testReader: CorpusReader?, tokenizer: TokenizerOptions,
+        validationFraction: Double, testFraction: Double, validationFiles: [String], testFiles: [String],
+        maxVocab: Int?, minCount: Int
+    ) throws -> TokenCorpus {
         let sources = reader.sources.map(\.description).joined(separator: ", ")
         var sink = ProvisionalSink()
         // At most one unit per byte. The sizes declared by files (gzip trailers, zip directories) are hints,

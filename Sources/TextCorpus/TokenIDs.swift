@@ -40,6 +40,10 @@ public struct TokenIDs: RandomAccessCollection, Sendable, Equatable, Expressible
     /// Bytes per id (1, 2 or 4).
     public var bytesPerID: Int { storage.width.rawValue }
 
+    /// True when the ids are read in place from a memory-mapped token cache file (no copy in this
+    /// process's heap); false for ids in heap memory.
+    public var isMemoryMapped: Bool { storage.isMapped }
+
     public subscript(position: Int) -> Int32 {
         precondition(position >= startIndex && position < endIndex, "TokenIDs index \(position) out of range")
         return storage[position]
@@ -84,6 +88,12 @@ public struct TokenIDs: RandomAccessCollection, Sendable, Equatable, Expressible
 
     public static func == (lhs: TokenIDs, rhs: TokenIDs) -> Bool { lhs.elementsEqual(rhs) }
 
+    /// FNV-1a (64-bit) over the ids' little-endian bytes as `Int32` (4 bytes an id, whatever the stored
+    /// width): the value a byte-by-byte hash of `array` gives, computed on the stored ids. For one- and
+    /// two-byte ids the zero high bytes only multiply by the FNV prime, so they fold into one multiplication
+    /// by its power (100 M one-byte ids: one multiply each instead of four and an iterator call).
+    public func fnv1a64OfInt32Bytes() -> UInt64 { storage.fnv1a64OfInt32Bytes(indices) }
+
     public var description: String { array.description }
 }
 
@@ -91,6 +101,9 @@ public struct TokenIDs: RandomAccessCollection, Sendable, Equatable, Expressible
 /// not fit, and grows by `realloc` (which moves large blocks by remapping pages, not copying them).
 /// When memory runs out, `append` stops storing and sets `failed`; the reader checks it and throws
 /// `TokenStorageError.outOfMemory` instead of aborting. Once wrapped in a `TokenIDs` it is not mutated.
+///
+/// A buffer can also be a read-only view of ids inside a memory-mapped token cache file
+/// (`init(mapping:offset:count:width:)`): nothing is copied, and such a buffer is never mutated.
 final class TokenIDBuffer: @unchecked Sendable {
     enum Width: Int { case uint8 = 1, uint16 = 2, int32 = 4 }
 
@@ -100,8 +113,29 @@ final class TokenIDBuffer: @unchecked Sendable {
     private var base: UnsafeMutableRawPointer?
     /// Bytes that could not be allocated, once an allocation failed (and nothing is appended after it).
     private(set) var failedAllocation: Int?
+    /// The mapped file the ids live in, for a buffer made by `init(mapping:…)` (then `base` is not ours to free).
+    private let mapping: MappedFile?
 
-    deinit { free(base) }
+    init() { mapping = nil }
+
+    /// The `count` ids of `width` bytes each at byte `offset` of `mapping` (a multiple of the width; the
+    /// caller checked that they lie inside it). Read-only: mutating such a buffer is a programming error.
+    init(mapping: MappedFile, offset: Int, count: Int, width: Width) {
+        precondition(offset % width.rawValue == 0 && offset + count * width.rawValue <= mapping.count, "mapped ids out of range")
+        self.mapping = mapping
+        self.width = width
+        self.count = count
+        self.capacity = count
+        self.base = mapping.base.map { UnsafeMutableRawPointer(mutating: $0 + offset) }
+    }
+
+    deinit { if mapping == nil { free(base) } }
+
+    /// True when the ids are a view into a mapped file.
+    var isMapped: Bool { mapping != nil }
+
+    /// The ids' bytes as stored (`count × width`, little-endian on this machine), for writing them out.
+    var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : count * width.rawValue) }
 
     /// Makes room for `units` ids at the current width without failing: a hint (such as a file's
     /// declared size) is capped so it cannot reserve much more than a real corpus would use.
@@ -159,6 +193,7 @@ final class TokenIDBuffer: @unchecked Sendable {
 
     /// Replaces every id by `table[id]` in place (the new ids must fit the current width).
     func remap(_ table: [Int32]) {
+        precondition(mapping == nil, "mapped token ids are read-only")
         table.withUnsafeBufferPointer { map in
             switch width {
             case .uint8:
@@ -191,6 +226,7 @@ final class TokenIDBuffer: @unchecked Sendable {
 
     /// Reverses the ids in `range` in place.
     func reverse(_ range: Range<Int>) {
+        precondition(mapping == nil, "mapped token ids are read-only")
         var i = range.lowerBound, j = range.upperBound - 1
         while i < j {
             let a = self[i]
@@ -212,6 +248,35 @@ final class TokenIDBuffer: @unchecked Sendable {
         case .int32:
             (destination).update(from: base.assumingMemoryBound(to: Int32.self) + range.lowerBound, count: range.count)
         }
+    }
+
+    /// See `TokenIDs.fnv1a64OfInt32Bytes()`.
+    func fnv1a64OfInt32Bytes(_ range: Range<Int>) -> UInt64 {
+        let prime: UInt64 = 0x100_0000_01b3
+        let prime2 = prime &* prime, prime3 = prime2 &* prime, prime4 = prime3 &* prime
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        guard !range.isEmpty, let base else { return hash }
+        switch width {
+        case .uint8:
+            let p = base.assumingMemoryBound(to: UInt8.self)
+            for k in range { hash = (hash ^ UInt64(p[k])) &* prime4 }
+        case .uint16:
+            let p = base.assumingMemoryBound(to: UInt16.self)
+            for k in range {
+                let id = UInt64(p[k])
+                hash = (((hash ^ (id & 0xFF)) &* prime) ^ (id >> 8)) &* prime3
+            }
+        case .int32:
+            let p = base.assumingMemoryBound(to: Int32.self)
+            for k in range {
+                var value = UInt64(UInt32(bitPattern: p[k]))
+                for _ in 0..<4 {
+                    hash = (hash ^ (value & 0xFF)) &* prime
+                    value >>= 8
+                }
+            }
+        }
+        return hash
     }
 
     /// The narrowest width that holds ids below `bound` (a vocabulary size).
@@ -241,6 +306,7 @@ final class TokenIDBuffer: @unchecked Sendable {
 
     /// Grows the capacity to `newCapacity` ids; false (with `failedAllocation` set) when memory runs out.
     private func grow(to newCapacity: Int) -> Bool {
+        precondition(mapping == nil, "mapped token ids are read-only")
         let (bytes, overflow) = newCapacity.multipliedReportingOverflow(by: width.rawValue)
         guard !overflow, let grown = realloc(base, max(bytes, 1)) else {
             failedAllocation = overflow ? Int.max : bytes
@@ -253,6 +319,7 @@ final class TokenIDBuffer: @unchecked Sendable {
 
     /// Re-stores every id at `newWidth` (a new block; the old one is freed); false when memory runs out.
     private func convert(to newWidth: Width) -> Bool {
+        precondition(mapping == nil, "mapped token ids are read-only")
         let newCapacity = max(capacity, 1)
         let (bytes, overflow) = newCapacity.multipliedReportingOverflow(by: newWidth.rawValue)
         guard !overflow, let block = malloc(bytes) else {

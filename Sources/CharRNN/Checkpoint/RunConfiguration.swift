@@ -99,6 +99,8 @@ public struct CorpusDescription: Codable, Sendable, Equatable {
     /// FNV-1a 64 over the little-endian bytes of `ids` as `Int32` (the same value whatever width
     /// `TokenIDs` stores them in).
     public static func fingerprint<C: Sequence>(of ids: C) -> String where C.Element == Int32 {
+        // The same value from the stored width, without an iterator call per id (a 100 M-unit corpus: 0.2 s, not 1.7 s).
+        if let ids = ids as? TokenIDs { return String(ids.fnv1a64OfInt32Bytes(), radix: 16) }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for id in ids {
             var value = UInt32(bitPattern: id)
