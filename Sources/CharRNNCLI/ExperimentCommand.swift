@@ -8,7 +8,7 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Run a reproducible experiment (train several models, measure, report).",
-        subcommands: [VanishingCommand.self])
+        subcommands: [VanishingCommand.self, RealTextCommand.self])
 }
 
 /// `charrnn experiment vanishing`: vanilla RNN vs LSTM vs GRU, clipping on/off, skip connections,
