@@ -37,6 +37,8 @@ import TestSupport
             #expect(html.contains("id=\"\(id)\""), "missing \(id)")
         }
         #expect(html.contains("<option value=\"h0:2\">") && html.contains("<option value=\"c0:3\">"))
+        // The selector starts at the strongest unit (the planted quote unit, |r| = 1).
+        #expect(html.range(of: "<option value=\"h0:2\">")!.lowerBound < html.range(of: "<option value=\"c0:1\">")!.lowerBound)
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
         // The text's markup is escaped in the figures and cannot end the data script.
         #expect(html.contains(">&lt;</span>") && html.contains(">&amp;</span>") && !html.contains("<here>"))

@@ -2,8 +2,8 @@ import Foundation
 
 /// The self-contained HTML page of `charrnn inspect-cells` (no external resources): the text
 /// coloured by a unit's activation — the best "quote cell" and "line-position cell" as fixed
-/// pictures, and a selector (`<select id="unit-select">`, a small inline script) to switch among
-/// all top units — plus the properties table and the gate-saturation scatter of the paper.
+/// pictures, and a selector (`<select id="unit-select">`, a small inline script; it starts at the
+/// unit with the largest |r|) to switch among all top units — plus the properties table and the gate-saturation scatter of the paper.
 ///
 /// Element ids: `figure-quote-cell`, `figure-line-cell` (absent, with a `p.missing`, when no unit
 /// tracks the property), `unit-select`, `unit-text`, `table-properties`, `chart-gate-saturation`
@@ -18,13 +18,15 @@ public enum CellPage {
                             shown: Int, title: String = "CharRNN cells") -> String {
         let count = min(shown, units.count, activations.steps)
         let text = Array(units.prefix(count))
-        // Units offered in the selector: every property's top units, then the requested ones.
+        // Units offered in the selector: every property's top units, strongest |r| first (the one
+        // shown at first), then the requested ones.
         var choices: [(unit: UnitID, label: String)] = []
         var seen = Set<UnitID>()
-        for result in inspection.properties {
-            for correlation in result.units where seen.insert(correlation.unit).inserted {
-                choices.append((correlation.unit, "\(correlation.unit): \(result.property.rawValue) r=\(String(format: "%+.3f", correlation.r))"))
-            }
+        let ranked = inspection.properties.flatMap { result in result.units.map { (result.property, $0) } }
+            .enumerated().sorted { abs($0.element.1.r) != abs($1.element.1.r) ? abs($0.element.1.r) > abs($1.element.1.r) : $0.offset < $1.offset }
+            .map(\.element)
+        for (property, correlation) in ranked where seen.insert(correlation.unit).inserted {
+            choices.append((correlation.unit, "\(correlation.unit): \(property.rawValue) r=\(String(format: "%+.3f", correlation.r))"))
         }
         for requested in inspection.requested where seen.insert(requested.unit).inserted {
             choices.append((requested.unit, "\(requested.unit) (asked for)"))
