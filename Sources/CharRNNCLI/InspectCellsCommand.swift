@@ -83,6 +83,7 @@ struct InspectCellsCommand: ParsableCommand {
             guard corpus.ids.count >= Self.minimumUnits else {
                 throw DiagnosticsError.textTooShort("inspect-cells on \(text)", needed: Self.minimumUnits, available: corpus.ids.count)
             }
+            try CellActivations.checkMemory(steps: min(length, corpus.ids.count), config: config)
             let ids = Array(corpus.ids.prefix(length))
             let strings = ids.map { $0 == Vocabulary.unknownID ? "\u{FFFD}" : loaded.vocabulary.unit(of: $0) }
             let activations = CellActivations.record(model: model, ids: ids)

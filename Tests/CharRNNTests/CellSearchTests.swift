@@ -81,6 +81,18 @@ import NeuralNet
         #expect(GateSaturation.all(CellActivations(cell: .rnn, hiddenSize: 2, steps: 4, hidden: [Array(repeating: 0, count: 8)])).isEmpty)
     }
 
+    @Test func recordingMemoryIsCheckedAgainstTheMachine() throws {
+        let config = ModelConfig(vocabularySize: 6, embeddingSize: 4, hiddenSize: 5, layers: 2, cell: .lstm, skip: .none, dropout: 0)
+        // Per step: 2 layers × 5 units × (h + c + 4 gates) floats.
+        #expect(CellActivations.memoryNeed(steps: 10, config: config) == 10 * 2 * 5 * 6 * 4)
+        #expect(CellActivations.memoryNeed(steps: Int.max / 2, config: config) == nil)
+        try CellActivations.checkMemory(steps: 10, config: config, available: 2400)
+        #expect(throws: (any Error).self) { try CellActivations.checkMemory(steps: 11, config: config, available: 2400) }
+        do { try CellActivations.checkMemory(steps: 11, config: config, available: 2400) } catch {
+            #expect("\(error)".hasPrefix("--length 11: recording every unit of the model would need"))
+        }
+    }
+
     @Test func recordingMatchesTheModelsOwnWindow() throws {
         // Recording in windows of 7 must give the same h as one forward over the whole text.
         let config = ModelConfig(vocabularySize: 6, embeddingSize: 4, hiddenSize: 5, layers: 2, cell: .lstm, skip: .none, dropout: 0.3)

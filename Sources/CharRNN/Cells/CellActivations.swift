@@ -1,5 +1,6 @@
 import NeuralNet
 import Tensor
+import TextCorpus
 
 /// A hidden unit of a model: layer, which state (h, or the LSTM cell c) and index; written
 /// `h0:17` (layer 0, hidden unit 17) or `c1:5` (layer 1, cell unit 5).
@@ -99,6 +100,21 @@ public struct CellActivations: Sendable {
             start += t
         }
         return CellActivations(cell: config.cell, hiddenSize: h, steps: n, hidden: hidden, cellStates: cells, gates: gates)
+    }
+
+    /// Bytes a recording of `steps` units of `config` holds (h, c and gates of every layer, f32);
+    /// nil when the count overflows.
+    public static func memoryNeed(steps: Int, config: ModelConfig) -> Int? {
+        let perStep = config.hiddenSize * (1 + (config.cell == .lstm ? 1 : 0) + (config.cell == .rnn ? 0 : config.cell.gateCount))
+        return MemorySize.product(steps, config.layers, perStep, MemoryLayout<Float>.size)
+    }
+
+    /// Throws `MemoryNeedError` naming `flag` when a recording of `steps` units would not fit in
+    /// the machine's available memory.
+    public static func checkMemory(steps: Int, config: ModelConfig, flag: String = "--length",
+                                   available: Int = MachineMemory.available) throws {
+        try MemoryNeedError.check(memoryNeed(steps: steps, config: config), parameter: flag, value: steps,
+                                  subject: "recording every unit of the model", available: available)
     }
 
     /// The units that exist: h of every layer, and c for LSTM.
