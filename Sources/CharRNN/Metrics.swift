@@ -14,6 +14,9 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case eval
         /// A run continued from its checkpoint at `step`; `changes` lists the settings it changed.
         case resume
+        /// A gradient-flow measurement during training (`--track-gradient-flow`): per-layer decay
+        /// factors in `decayFactors` (and `cellDecayFactors` for LSTM).
+        case gradientFlow = "gradient_flow"
     }
 
     public var kind: Kind
@@ -39,15 +42,26 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var skippedSteps: Int?
     /// Resume records: each changed setting's flag mapped to "OLD -> NEW".
     public var changes: [String: String]?
+    /// Gradient-flow records: per layer (bottom first) the fitted per-step decay factor of
+    /// ‖∂L_T/∂h_{T−k}‖ (`GradientFlowResult.Layer.decayFactor`; null when it could not be fitted).
+    public var decayFactors: [Double?]?
+    /// Gradient-flow records of an LSTM: the same for the cell state c.
+    public var cellDecayFactors: [Double?]?
+    /// Gradient-flow records: T of the measurement (steps per window) and the windows averaged.
+    public var flowLength: Int?, flowWindows: Int?
 
     public init(kind: Kind, step: Int, epoch: Int, time: Double, loss: Double?, split: String? = nil,
                 gradNorm: Double? = nil, clipped: Bool? = nil, learningRate: Double? = nil,
-                unitsPerSecond: Double? = nil, skippedSteps: Int? = nil, changes: [String: String]? = nil) {
+                unitsPerSecond: Double? = nil, skippedSteps: Int? = nil, changes: [String: String]? = nil,
+                decayFactors: [Double?]? = nil, cellDecayFactors: [Double?]? = nil,
+                flowLength: Int? = nil, flowWindows: Int? = nil) {
         self.kind = kind; self.step = step; self.epoch = epoch; self.time = time; self.loss = loss
         self.split = split; self.gradNorm = gradNorm; self.clipped = clipped
         self.learningRate = learningRate; self.unitsPerSecond = unitsPerSecond
         self.skippedSteps = skippedSteps
         self.changes = changes
+        self.decayFactors = decayFactors; self.cellDecayFactors = cellDecayFactors
+        self.flowLength = flowLength; self.flowWindows = flowWindows
     }
 
     /// Bits per unit: `loss / ln 2`.
@@ -59,6 +73,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case learningRate = "lr"
         case unitsPerSecond = "units_per_s"
         case skippedSteps = "skipped_steps"
+        case decayFactors = "decay_factors", cellDecayFactors = "cell_decay_factors"
+        case flowLength = "flow_length", flowWindows = "flow_windows"
     }
 
     /// The record as one line of JSON (no trailing newline), keys sorted.

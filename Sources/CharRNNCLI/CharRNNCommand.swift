@@ -18,6 +18,7 @@ struct CharRNNCommand: ParsableCommand {
             GenerateCommand.self,
             GradientsCommand.self,
             ExperimentCommand.self,
+            InspectCellsCommand.self,
             ExportCommand.self,
             ImportCommand.self,
         ]

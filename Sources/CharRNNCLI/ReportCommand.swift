@@ -9,8 +9,9 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write an HTML report (inline SVG charts, no scripts) comparing training runs.",
         discussion: """
         Each RUN_DIR needs metrics.jsonl; config.json, gradient-flow.json (from `charrnn gradients`) and \
-        long-range.json (long-range accuracy results) are shown when present. Runs are named by their \
-        directory names.
+        long-range.json (long-range accuracy results) are shown when present; gradient_flow records of \
+        metrics.jsonl (train --track-gradient-flow) are plotted against steps, and a cells.html (from \
+        `charrnn inspect-cells --out RUN_DIR/cells.html`) is linked. Runs are named by their directory names.
         """
     )
 

@@ -81,6 +81,8 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Save OUT/latest every N steps, or every so much training time (600s, 10m, 1h); 0: only at the end (default 200).")
     var checkpointEvery: String?
     @Option(parsing: .unconditional, help: "Log a train record to metrics.jsonl every N steps (default 1).") var logEvery: Int?
+    @Flag(inversion: .prefixedNo, help: "After every validation, log each layer's gradient-flow decay factor (4 validation windows of --bptt units, one stream) to metrics.jsonl.")
+    var trackGradientFlow: Bool?
     @Option(help: "Output (run) directory.") var out: String = "runs/charrnn"
     @Flag(help: "Continue the run in --out from its latest checkpoint, with its own settings.") var resume = false
     @Flag(help: "Start a new run in --out even when it holds one (which is then replaced).") var force = false
@@ -201,6 +203,7 @@ struct TrainCommand: ParsableCommand {
             (training.checkpointEvery, training.checkpointEverySeconds) = try Self.parseCheckpointCadence(checkpointEvery)
         }
         if let logEvery { training.logEvery = logEvery }
+        if let trackGradientFlow { training.trackGradientFlow = trackGradientFlow }
         if let seed { training.seed = seed }
         if let threads { training.threads = threads }
         if let precision { training.precision = precision }

@@ -257,6 +257,17 @@ public final class RecurrentLayer<Scalar: Real> {
     /// The outputs of the last forward: T·B×H, row t·B + b.
     public var output: UnsafeMutablePointer<Scalar> { hs.pointer.baseAddress! + batchSize * hiddenSize }
 
+    /// The gate activations of the last forward: T·B×G·H, row t·B + b, gate k of unit j at column
+    /// k·H + j — LSTM (i, f, g, o) and GRU (r, z, n) after their nonlinearities (σ, or tanh for g
+    /// and n); for the tanh RNN (G = 1) the pre-activation. Valid until the next forward.
+    public var gateActivations: UnsafePointer<Scalar> { UnsafePointer(gx.pointer.baseAddress!) }
+
+    /// The cell states c_t of the last forward (LSTM only): T·B×H, row t·B + b.
+    public var cellStates: UnsafePointer<Scalar> {
+        precondition(cell == .lstm, "only LSTM layers have a cell state")
+        return UnsafePointer(cs.pointer.baseAddress! + batchSize * hiddenSize)
+    }
+
     /// h after step `steps` of the last forward (B×H).
     public func finalH(steps t: Int) -> UnsafePointer<Scalar> {
         UnsafePointer(hs.pointer.baseAddress! + t * batchSize * hiddenSize)

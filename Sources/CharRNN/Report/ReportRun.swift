@@ -30,6 +30,7 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
 /// | `config.json` | no | any JSON; shown as a flattened key → value table |
 /// | `gradient-flow.json` | no | ``GradientFlowResult`` |
 /// | `long-range.json` | no | ``LongRangeReport`` (or one bare ``LongRangeResult``) |
+/// | `cells.html` | no | the page of `charrnn inspect-cells` (linked, not read) |
 public struct ReportRun: Sendable {
     /// Display name: the directory's name.
     public var name: String
@@ -39,6 +40,8 @@ public struct ReportRun: Sendable {
     public var config: [(key: String, value: String)]?
     public var gradientFlow: GradientFlowResult?
     public var longRange: LongRangeReport?
+    /// `cells.html` in the run directory (from `charrnn inspect-cells --out`), when present.
+    public var cellsPage: URL?
 
     public init(name: String, directory: URL, metrics: [MetricsRecord], config: [(key: String, value: String)]? = nil,
                 gradientFlow: GradientFlowResult? = nil, longRange: LongRangeReport? = nil) {
@@ -78,6 +81,8 @@ public struct ReportRun: Sendable {
             catch let error as ReportError { throw error }
             catch { throw ReportError.malformed(path: flowURL.path, reason: "not a gradient-flow result (\(describe(error)))") }
         }
+        let cellsURL = directory.appendingPathComponent("cells.html")
+        if FileManager.default.fileExists(atPath: cellsURL.path) { run.cellsPage = cellsURL }
         let longURL = directory.appendingPathComponent("long-range.json")
         if FileManager.default.fileExists(atPath: longURL.path) {
             do { run.longRange = try LongRangeReport.decode(Data(try read(longURL).utf8)) }

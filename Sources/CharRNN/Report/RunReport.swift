@@ -7,7 +7,9 @@ import TextCorpus
 ///
 /// Every chart is an `<svg class="chart">` with a stable id:
 /// `chart-loss-step`, `chart-loss-time`, `chart-grad-norm`, `chart-clip-rate`, `chart-gradient-flow`,
-/// `chart-long-range-accuracy-<task>`, `chart-long-range-probability-<task>`; tables are
+/// `chart-long-range-accuracy-<task>`, `chart-long-range-probability-<task>`, and
+/// `chart-gradient-flow-training` (decay factor against steps, from `train --track-gradient-flow`);
+/// runs with a `cells.html` (`charrnn inspect-cells`) are linked from `p#links-cells`; tables are
 /// `table-summary`, `table-long-range-<task>` and `table-config`. Sections whose inputs no run has
 /// say so in a `<p class="missing">`.
 public enum RunReport {
@@ -18,14 +20,15 @@ public enum RunReport {
     public static func write(runDirectories: [URL], to output: URL, title: String = "CharRNN report") throws {
         guard !runDirectories.isEmpty else { throw ReportError.noRuns }
         let runs = try runDirectories.map(ReportRun.load)
-        let html = self.html(runs: runs, title: title)
+        let html = self.html(runs: runs, title: title, outputDirectory: output.deletingLastPathComponent())
         do { try Data(html.utf8).write(to: output, options: .atomic) } catch {
             throw ReportError.writeFailed(path: output.path, reason: SystemError.reason(error))
         }
     }
 
-    /// The page for `runs` (names made unique by suffixing ` (2)`, ` (3)`…).
-    public static func html(runs input: [ReportRun], title: String = "CharRNN report") -> String {
+    /// The page for `runs` (names made unique by suffixing ` (2)`, ` (3)`…); links to files of the
+    /// runs (`cells.html`) are relative to `outputDirectory` when given.
+    public static func html(runs input: [ReportRun], title: String = "CharRNN report", outputDirectory: URL? = nil) -> String {
         var runs = input
         var seen: [String: Int] = [:]
         for i in runs.indices {
@@ -38,6 +41,7 @@ public enum RunReport {
             "<span class=\"swatch\" style=\"background:\(SVG.color(index))\"></span>\(SVG.escape(run.name))"
         }.joined(separator: " &nbsp; ") + "</p>\n"
         body += summaryTable(runs)
+        body += cellsLinks(runs, from: outputDirectory)
         body += "<h2>Learning curves</h2>\n"
         body += figure(lossChart(runs, byTime: false))
         body += figure(lossChart(runs, byTime: true))
@@ -46,6 +50,7 @@ public enum RunReport {
         body += figure(clipRateChart(runs))
         body += "<h2>Gradient flow</h2>\n"
         body += gradientFlowSection(runs)
+        body += gradientFlowTrainingSection(runs)
         body += "<h2>Long-range accuracy</h2>\n"
         body += longRangeSection(runs)
         body += "<h2>Configuration</h2>\n"

@@ -77,6 +77,7 @@ extension RunConfiguration {
             RunSetting("--val-batch", changeable: true) { text($0.training.validationBatchSize) },
             RunSetting("--checkpoint-every", changeable: true) { $0.training.checkpointCadence },
             RunSetting("--log-every", changeable: true) { "\($0.training.logEvery)" },
+            RunSetting("--track-gradient-flow", changeable: true) { "\($0.training.trackGradientFlow ?? false)" },
             RunSetting("--seed", changeable: false) { "\($0.training.seed)" },
             RunSetting("--threads", changeable: true) { "\($0.training.threads)" },
             RunSetting("--precision", changeable: true) { $0.training.operands.rawValue },

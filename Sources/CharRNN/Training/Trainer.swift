@@ -350,6 +350,7 @@ public final class Trainer {
 
             if let validationStream, training.evalEvery > 0 && state.step % training.evalEvery == 0 {
                 try evaluateValidation(validationStream, epoch: batch.epoch, elapsed: elapsed, log: log, onEvent: onEvent)
+                try recordGradientFlow(epoch: batch.epoch, elapsed: elapsed, log: log)
                 evaluatedStep = state.step
                 if let patience = training.patience, (state.stalledValidations ?? 0) >= patience {
                     stopReason = "patience"

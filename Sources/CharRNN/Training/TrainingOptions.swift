@@ -46,6 +46,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Vocabulary limits (see `Vocabulary`).
     public var maxVocab: Int? = nil
     public var minCount: Int = 1
+    /// Measure the per-layer gradient-flow decay factor after every validation (`--eval-every`)
+    /// and log it to metrics.jsonl (nil, what runs before this option wrote: off). See
+    /// `Trainer.recordGradientFlow`.
+    public var trackGradientFlow: Bool? = nil
 
     public init() {}
 
