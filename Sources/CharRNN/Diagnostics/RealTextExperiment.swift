@@ -285,8 +285,12 @@ public struct RealTextExperiment {
         var models: [CloserPredictions] = []
         var directories: [URL] = []
         let arms = try VanishingExperiment(options: options.armOptions(corpus: path, output: directory))
+        let prepared = VanishingExperiment.Prepared(corpus: corpus, task: .delimiters, targetCounts: [])
         for arm in arms.arms {
-            let summary = try arms.train(arm, corpus: corpus, task: .delimiters) { progress("\(spec.name)/\($0)") }
+            // One seed per arm, in OUT/<corpus>/<arm>/.
+            let job = VanishingExperiment.Job(arm: arm, seed: arms.options.seed, bptt: arms.options.bptt,
+                                              steps: arms.options.steps, label: arm.name, directory: arm.name)
+            let summary = try arms.run(job, in: prepared) { progress("\(spec.name)/\($0)") }
             let model = try Checkpoint.load(from: summary.directory).model
             let walk = try ModelLongRangeEvaluation.candidateProbabilities(
                 model: model, ids: testIDs, positions: positions, candidateIDs: closerIDs, bptt: options.evaluationBPTT)
