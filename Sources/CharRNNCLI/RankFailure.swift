@@ -8,11 +8,11 @@ import Foundation
 /// notice (`mpirun -q` hides it).
 ///
 /// An error every rank meets at once (a missing corpus file) would print N copies of the same
-/// line: ranks other than 0 wait half a second before printing, and rank 0's abort normally ends
+/// line: ranks other than 0 wait two seconds before printing, and rank 0's abort (SIGTERM, then SIGKILL from mpirun) normally ends
 /// them first, so such an error is printed once; an error of one rank alone is still printed.
 enum RankFailure {
     /// Seconds ranks other than 0 wait before reporting an error.
-    static let nonRootDelay = 0.5
+    static let nonRootDelay = 2.0
 
     /// Runs `body`. In a job of one process errors pass through unchanged (`CLIErrors` reports them).
     static func reporting<T>(_ communicator: any Communicator, _ body: () throws -> T) throws -> T {
