@@ -5,10 +5,12 @@ import TestSupport
 /// `scripts/mpi_netns.sh`: mpirun across network namespaces joined by veth links, over TCP — trains,
 /// checkpoints and resumes on a different number of ranks. Skipped where mpirun or iproute2 are
 /// missing or namespaces cannot be made (not root).
-@Suite(.enabled(if: MPINetnsTests.namespacesWork, "network namespaces cannot be made here (or mpirun / ip missing)"))
+@Suite(.enabled(if: NetnsProbe.namespacesWork, "network namespaces cannot be made here (or mpirun / ip missing)"))
 struct MPINetnsTests {
     static let script = SharedCorpora.projectRoot.appendingPathComponent("scripts/mpi_netns.sh")
+}
 
+enum NetnsProbe {
     /// True when `ip netns add` works here and mpirun is installed.
     static var namespacesWork: Bool {
         guard MPIJob.available, FileManager.default.isExecutableFile(atPath: "/usr/bin/env") else { return false }
@@ -17,12 +19,14 @@ struct MPINetnsTests {
         _ = try? TestProcess.status(URL(fileURLWithPath: "/usr/bin/env"), ["ip", "netns", "del", name])
         return true
     }
+}
 
+extension MPINetnsTests {
     @Test func trainsAndResumesAcrossTwoHosts() throws {
         let work = try SharedCorpora.temporaryDirectory("charrnn-netns")
         defer { try? FileManager.default.removeItem(at: work) }
         let process = Process()
-        process.executableURL = script
+        process.executableURL = Self.script
         process.arguments = ["--hosts", "2", "--charrnn", try CorpusCommandTests.binary().path, "--work", work.path]
         let output = work.appendingPathComponent("log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
