@@ -29,13 +29,16 @@ let package = Package(
         // functions that need it and chosen at run time, so the package runs on any x86-64 CPU
         // (and elsewhere on the portable kernels).
         .target(name: "CKernels"),
+        // Open MPI, opened with dlopen at run time only when mpirun started the process: a plain
+        // build and a plain `charrnn train` need no MPI (README "Scaling out").
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Library modules
         .target(name: "TextCorpus", dependencies: ["CICU", "CZlib"]),
         .target(name: "Tensor", dependencies: ["CKernels"]),
         .target(name: "NeuralNet", dependencies: ["Tensor", "CKernels", "TextCorpus"]),
-        .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet"]),
+        .target(name: "CharRNN", dependencies: ["TextCorpus", "Tensor", "NeuralNet", "CMPI"]),
 
         // MARK: Command-line tool
         .executableTarget(

@@ -29,6 +29,11 @@ struct TrainCommand: ParsableCommand {
 
         Ctrl-C or SIGTERM ends the current step, saves OUT/latest and exits with status 130 (143 for \
         SIGTERM); a second signal quits at once. The run continues with: charrnn train --resume --out OUT.
+
+        Data parallel on Open MPI: mpirun -np N charrnn train ... splits the --batch streams over N \
+        processes (blocks of streams; --batch stays the global batch, at least N) and sums their gradients; \
+        rank 0 writes OUT. Give each rank --threads 1 on a machine with as many cores as ranks. A run may \
+        resume on a different number of ranks. Without mpirun, MPI is never loaded.
         """)
 
     @Argument(help: "Corpus files, directories, zip archives (or ARCHIVE:MEMBER) or - for standard input (plain UTF-8, gzip or zip); with --resume or --config, default: the run's own.")
@@ -253,10 +258,22 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
+            let communicator = try RankFailure.communicator()
+            try RankFailure.reporting(communicator) { try train(communicator: communicator) }
+        }
+    }
+
+    /// The command's work on one rank (`communicator.size` 1 without mpirun).
+    func train(communicator: any Communicator) throws {
+            let isRoot = communicator.isRoot
+            if communicator.size > 1 && paths.contains("-") {
+                throw ValidationError("standard input (-) cannot be the corpus under mpirun: only rank 0 receives it; give files")
+            }
             let runDirectory = RunDirectory(URL(fileURLWithPath: out))
-            // One run per directory: locked for the whole command; a new run never silently replaces one.
-            let lock = try RunLock(runDirectory)
-            if !resume && !force && runDirectory.holdsRun { throw RunDirectoryError.holdsRun(out) }
+            // One run per directory: locked for the whole command (by rank 0, which alone writes it);
+            // a new run never silently replaces one.
+            let lock = isRoot ? try RunLock(runDirectory) : nil
+            if isRoot && !resume && !force && runDirectory.holdsRun { throw RunDirectoryError.holdsRun(out) }
             var base: RunConfiguration?
             var source: Checkpoint?
             if resume {
@@ -292,20 +309,27 @@ struct TrainCommand: ParsableCommand {
                 .initialize(source, path: initFrom)
             } else { .fresh }
             let trainer = try Trainer(run: runDirectory, corpus: corpus, paths: corpusPaths, model: model,
-                                      training: training, start: start)
+                                      training: training, start: start, communicator: communicator)
             trainer.lock = lock
-            if force && !resume { try runDirectory.removeRun() }
+            // CHARRNN_ALLREDUCE=blocking: one blocking all-reduce after backward (to measure the overlap).
+            trainer.overlapsGradientReduction = ProcessInfo.processInfo.environment["CHARRNN_ALLREDUCE"] != "blocking"
+            // Every rank has read what it needs from --out before rank 0 replaces or writes it.
+            try communicator.barrier()
+            if isRoot && force && !resume { try runDirectory.removeRun() }
             InterruptSignals.install()
-            var progress = TrainingProgress(quiet: quiet)
+            var progress = TrainingProgress(quiet: quiet || !isRoot)
             let result = try trainer.train(onEvent: { progress.handle($0) },
                                            stopRequested: { InterruptSignals.received != nil })
-            progress.finish(result, out: out)
-            if json { try printSummary(result, trainer: trainer) }
+            if isRoot {
+                progress.finish(result, out: out)
+                if json { try printSummary(result, trainer: trainer) }
+            }
             if result.stopReason == "interrupted" {
-                TrainingProgress.write("interrupted: \(out)/latest holds step \(result.steps); continue with: charrnn train --resume --out \(out)\n")
+                if isRoot {
+                    TrainingProgress.write("interrupted: \(out)/latest holds step \(result.steps); continue with: charrnn train --resume --out \(out)\n")
+                }
                 throw ExitCode(128 + (InterruptSignals.received ?? SIGINT))
             }
-        }
     }
 
     /// The vocabulary a corpus must be encoded with instead of building one: a fine-tuning run's

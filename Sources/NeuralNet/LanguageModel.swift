@@ -33,8 +33,11 @@ public final class LanguageModel<Scalar: Real> {
     public let plan: ModelPlan
     /// All parameters and their gradients.
     public let parameters: ParameterSet<Scalar>
-    /// The generator for dropout masks; its `stateWords` can be saved and restored.
+    /// The generator for dropout masks when `dropoutKey` is nil; its `stateWords` can be saved and restored.
     public var dropoutRNG: RNG
+    /// When set, training forwards draw each stream's masks from this counter-based key instead of
+    /// `dropoutRNG` (`StreamDropoutKey`): masks then do not depend on how a batch is split.
+    public var dropoutKey: StreamDropoutKey?
     /// The recurrent layers, bottom first.
     public let layers: [RecurrentLayer<Scalar>]
     public let encoderWeight: ParameterSlot, decoderWeight: ParameterSlot, decoderBias: ParameterSlot
@@ -230,8 +233,13 @@ public final class LanguageModel<Scalar: Real> {
                                     ids: ids.baseAddress!, rows: n, into: embP)
         }
         if droppedEmbedding {
-            ModelKernels.dropoutMask(embeddedMask.pointer.baseAddress!, count: n * e, p: config.embeddingDropout,
-                                     rng: &dropoutRNG)
+            if let dropoutKey {
+                dropoutKey.fill(embeddedMask.pointer.baseAddress!, steps: t, streams: b, width: e,
+                                p: config.embeddingDropout, layer: 0)
+            } else {
+                ModelKernels.dropoutMask(embeddedMask.pointer.baseAddress!, count: n * e, p: config.embeddingDropout,
+                                         rng: &dropoutRNG)
+            }
             Kernels.multiply(embP, by: embeddedMask.pointer.baseAddress!, count: n * e)
         }
         // The V-row table costs no more than the window's own rows once there are V of them (a
@@ -256,7 +264,13 @@ public final class LanguageModel<Scalar: Real> {
                 Kernels.copy(layer.output, into: out, count: n * h)
             }  // else o_k is the layer's output itself (`output(ofLayer:)`), no copy
             if dropping {
-                ModelKernels.dropoutMask(outputMasks[k].pointer.baseAddress!, count: n * h, p: config.dropout, rng: &dropoutRNG)
+                if let dropoutKey {
+                    dropoutKey.fill(outputMasks[k].pointer.baseAddress!, steps: t, streams: b, width: h,
+                                    p: config.dropout, layer: k + 1)
+                } else {
+                    ModelKernels.dropoutMask(outputMasks[k].pointer.baseAddress!, count: n * h, p: config.dropout,
+                                             rng: &dropoutRNG)
+                }
                 Kernels.multiply(out, by: outputMasks[k].pointer.baseAddress!, count: n * h)
             }
             Kernels.copy(layer.finalH(steps: t), into: state.h[k].pointer.baseAddress!, count: b * h)
@@ -352,10 +366,20 @@ public final class LanguageModel<Scalar: Real> {
     /// **adds** ∂L/∂θ into `parameters.gradients` (the caller zeroes them). Returns ∂L/∂(initial
     /// state) of the window (B streams; valid until the next backward). When `recorder` is given it
     /// receives ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per layer and step. Call at most once per forward.
+    ///
+    /// Data-parallel use: `meanOver` (with `.allSteps`) divides the summed token losses by that many
+    /// tokens instead of this window's T·B — the global batch's T·B_global when this window is one
+    /// rank's block, so the ranks' gradients add up to the gradient of the global mean.
+    /// `gradientsReady` is called with each range of the flat gradient buffer as soon as it is
+    /// final (decoder first, then each layer from the top, the encoder last), e.g. to start
+    /// all-reducing it while backward goes on.
     @discardableResult
-    public func backward(scope: LossScope = .allSteps, recorder: GradientFlowRecorder? = nil) -> RecurrentState<Scalar> {
+    public func backward(scope: LossScope = .allSteps, recorder: GradientFlowRecorder? = nil, meanOver: Int? = nil,
+                         gradientsReady: ((Range<Int>) -> Void)? = nil) -> RecurrentState<Scalar> {
         precondition(steps > 0, "backward needs a forward first")
         let t = steps, b = batchSize, n = t * b, v = config.vocabularySize
+        precondition(meanOver.map { $0 >= n } ?? true, "meanOver must count at least this window's tokens")
+        let normalizer = meanOver ?? n
         let e = config.embeddingSize, h = config.hiddenSize, d = config.decoderInputSize
         let dLog = dLogits.pointer.baseAddress!
         targetIDs.withUnsafeBufferPointer { tg in
@@ -366,7 +390,7 @@ public final class LanguageModel<Scalar: Real> {
                 ParallelChunks.run(extent: n, itemCost: v, threads: threads) { _, r in
                     Kernels.softmaxCrossEntropyBackward(
                         logits: logitsP + r.lowerBound * v, rows: r.count, cols: v, targets: tgP + r.lowerBound,
-                        logSumExp: lse + r.lowerBound, scale: 1 / Scalar(n), grad: dLog + r.lowerBound * v)
+                        logSumExp: lse + r.lowerBound, scale: 1 / Scalar(normalizer), grad: dLog + r.lowerBound * v)
                 }
             case .lastStep:
                 Kernels.fill(dLog, count: (n - b) * v)
@@ -385,6 +409,7 @@ public final class LanguageModel<Scalar: Real> {
         let dDec = dDecoderInput.pointer.baseAddress!
         ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: false, m: n, n: d, k: v, a: dLog, lda: v,
                     b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: dDec, ldc: d, accumulate: false)
+        gradientsReady?(decoderWeight.offset..<decoderBias.range.upperBound)
         // ∂L/∂o_k and ∂L/∂x start at zero and collect what each reader of them passes down: the
         // decoder now, each layer after its backward (top first, so ∂L/∂o_k is complete before
         // layer k's backward).
@@ -431,13 +456,16 @@ public final class LanguageModel<Scalar: Real> {
             if wiring.residual { passDown(dS, width: h, segments: wiring.segments) }
             Kernels.copy(layer.initialHGradient, into: grads.h[k].pointer.baseAddress!, count: b * h)
             if grads.hasCell { Kernels.copy(layer.initialCGradient, into: grads.c[k].pointer.baseAddress!, count: b * h) }
+            gradientsReady?(layer.weightIH.offset..<layer.biasHH.range.upperBound)
         }
         if droppedEmbedding { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
-        if !embeddedRowsNeedGradient { return grads }
-        inputIDs.withUnsafeBufferPointer { ids in
-            ModelKernels.scatterAddRows(dEmb, cols: e, ids: ids.baseAddress!, rows: n,
-                                        into: parameters.gradients(encoderWeight).baseAddress!)
+        if embeddedRowsNeedGradient {
+            inputIDs.withUnsafeBufferPointer { ids in
+                ModelKernels.scatterAddRows(dEmb, cols: e, ids: ids.baseAddress!, rows: n,
+                                            into: parameters.gradients(encoderWeight).baseAddress!)
+            }
         }
+        gradientsReady?(encoderWeight.range)
         return grads
     }
 

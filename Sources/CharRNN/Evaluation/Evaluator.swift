@@ -52,6 +52,25 @@ public enum Evaluator {
         return (total, units)
     }
 
+    /// Like `walk(model:stream:)` for the block `streams` of the stream's B streams only (global
+    /// indices; one rank's share of a sharded evaluation): the summed loss in nats and units of
+    /// that block, the same per-token losses as the whole batch gives.
+    public static func walk(model: LanguageModel<Float>, stream: BatchStream, streams: Range<Int>) -> (nats: Double, units: Int) {
+        precondition(!streams.isEmpty && streams.lowerBound >= 0 && streams.upperBound <= stream.batchSize, "stream block")
+        let shard = StreamShard(globalStreams: stream.batchSize, streams: streams)
+        let state = RecurrentState<Float>(config: model.config, batchSize: streams.count)
+        var total = 0.0, units = 0
+        for window in 0..<stream.windowsPerEpoch {
+            let batch = stream.batch(window: window)
+            let loss = model.forward(inputs: shard.slice(batch.inputs), targets: shard.slice(batch.targets),
+                                     batchSize: streams.count, state: state, training: false)
+            let count = batch.steps * streams.count
+            total += loss * Double(count)
+            units += count
+        }
+        return (total, units)
+    }
+
     /// Mean loss (nats per unit) over all of `stream`.
     public static func meanLoss(model: LanguageModel<Float>, stream: BatchStream) -> Double {
         let (nats, units) = walk(model: model, stream: stream)
