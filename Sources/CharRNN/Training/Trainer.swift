@@ -436,7 +436,8 @@ public final class Trainer {
             }
             if let validationStream, training.evalEvery > 0 && state.step % training.evalEvery == 0 {
                 try evaluateValidation(validationStream, epoch: batch.epoch, elapsed: elapsed, log: log, onEvent: onEvent)
-                try recordGradientFlow(epoch: batch.epoch, elapsed: elapsed, log: log)
+                // Rank 0 alone measures and logs (the measurement's backward does not all-reduce).
+                if let log { try recordGradientFlow(epoch: batch.epoch, elapsed: elapsed, log: log) }
                 evaluatedStep = state.step
                 if let patience = training.patience, (state.stalledValidations ?? 0) >= patience {
                     stopReason = "patience"
