@@ -110,12 +110,17 @@ struct VanishingCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting {
-            let experiment = try VanishingExperiment(options: try options())
-            let outcome = try experiment.run { note in
-                if !quiet { StandardOutput.writeError("\(note)\n") }
+            // Under mpirun the jobs (arm × window × seed) are dealt over the ranks; rank 0 writes.
+            let communicator = try RankFailure.communicator()
+            try RankFailure.reporting(communicator) {
+                let experiment = try VanishingExperiment(options: try options())
+                let outcome = try experiment.run(over: communicator) { note in
+                    if !quiet { StandardOutput.writeError("\(note)\n") }
+                }
+                guard let outcome else { return }
+                try StandardOutput.print(outcome.table, terminator: "")
+                if !quiet { StandardOutput.writeError("wrote \(outcome.report.path)\n") }
             }
-            try StandardOutput.print(outcome.table, terminator: "")
-            if !quiet { StandardOutput.writeError("wrote \(outcome.report.path)\n") }
         }
     }
 }
