@@ -10,6 +10,8 @@
 # reports the bytes that crossed host 2's veth link, and removes everything it made on exit.
 #
 # Usage: scripts/mpi_netns.sh [--hosts N] [--charrnn PATH] [--corpus FILE] [--work DIR] [--keep]
+#        scripts/mpi_netns.sh [--hosts N] --exec PROGRAM [ARGS…]   (runs PROGRAM on one rank per host
+#        over the same network instead of the training check, e.g. scripts/mpi/allreduce_ab.c built)
 #   --hosts    2 or 3 (default 3)
 #   --charrnn  the binary (default .build/debug/charrnn)
 #   --corpus   a text file (default: 20 kB of ../shared/corpora/tinyshakespeare.txt)
@@ -18,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-hosts=3; charrnn=.build/debug/charrnn; corpus=""; work=""; keep=0
+hosts=3; charrnn=.build/debug/charrnn; corpus=""; work=""; keep=0; program=""; program_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --hosts) hosts="$2"; shift 2 ;;
@@ -26,10 +28,15 @@ while [ $# -gt 0 ]; do
         --corpus) corpus="$2"; shift 2 ;;
         --work) work="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
+        --exec) program="$2"; shift 2; program_args=("$@"); break ;;
         *) echo "mpi_netns.sh: unknown option $1" >&2; exit 1 ;;
     esac
 done
 case "$hosts" in 2|3) ;; *) echo "mpi_netns.sh: --hosts must be 2 or 3, got $hosts" >&2; exit 1 ;; esac
+if [ -n "$program" ]; then
+    [ -x "$program" ] || { echo "mpi_netns.sh: --exec $program is not an executable" >&2; exit 1; }
+    charrnn="$program"
+fi
 [ -x "$charrnn" ] || { echo "mpi_netns.sh: --charrnn $charrnn is not an executable (swift build first)" >&2; exit 1; }
 command -v mpirun >/dev/null || { echo "mpi_netns.sh: skipped: mpirun (openmpi-bin) is not installed"; exit 77; }
 command -v ip >/dev/null || { echo "mpi_netns.sh: skipped: ip (iproute2) is not installed"; exit 77; }
@@ -101,6 +108,11 @@ mpi() {  # mpi NP ARGS… : mpirun from host 1 over the namespaces' TCP
         "$charrnn" "$@"
 }
 bytes() { ip netns exec "$tag-h2" cat /sys/class/net/eth0/statistics/rx_bytes; }
+
+if [ -n "$program" ]; then
+    mpi "$hosts" "${program_args[@]}"
+    exit 0
+fi
 
 out="$work/run"
 flags=(--hidden 32 --embed 16 --layers 2 --bptt 20 --batch 6 --threads 1 --eval-every 4 --checkpoint-every 4 --quiet)
