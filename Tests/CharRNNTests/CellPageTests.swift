@@ -58,22 +58,13 @@ import TestSupport
         let page = directory.appendingPathComponent("cells.html")
         try Data(CellPage.html(inspection: inspection, activations: activations, units: text, shown: 800).utf8).write(to: page)
         let png = directory.appendingPathComponent("cells.png")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [SharedCorpora.projectRoot.appendingPathComponent("scripts/render_report.sh").path,
-                             page.path, png.path, "1200x2400"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 77 {
+        let (status, message) = try TestProcess.renderPage(page, to: png, size: "1200x2400")
+        if status == 77 {
             print("chromium not installed: cells page not rendered (\(message))")
             return
         }
         // Status 3: the browser logged console messages (a script error, a refused resource).
-        #expect(process.terminationStatus == 0, "render_report.sh failed: \(message)")
+        #expect(status == 0, "render_report.sh failed: \(message)")
         let image = try Data(contentsOf: png)
         #expect(image.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
         #expect(image.count > 30_000)

@@ -97,22 +97,13 @@ enum ReportFixtures {
 
     /// Renders the page with scripts/render_report.sh; skips only when no Chromium is installed.
     func renderWithChromium(_ html: URL) throws {
-        let script = SharedCorpora.projectRoot.appendingPathComponent("scripts/render_report.sh")
         let png = html.deletingLastPathComponent().appendingPathComponent("report.png")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path, html.path, png.path, "1200x4200"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 77 {
+        let (status, message) = try TestProcess.renderPage(html, to: png, size: "1200x4200")
+        if status == 77 {
             print("chromium not installed: report not rendered (\(message))")
             return
         }
-        #expect(process.terminationStatus == 0, "render_report.sh failed: \(message)")
+        #expect(status == 0, "render_report.sh failed: \(message)")
         let image = try Data(contentsOf: png)
         #expect(image.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         #expect(image.count > 50_000)                  // a page of charts, not a blank screen

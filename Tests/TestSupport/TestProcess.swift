@@ -30,4 +30,21 @@ public enum TestProcess {
         process.waitUntilExit()
         return [UInt8](data)
     }
+
+    /// `scripts/render_report.sh PAGE PNG SIZE`: renders an HTML page in headless Chromium (status 0;
+    /// 77 when Chromium is not installed, 3 when the page logged console messages); returns the exit
+    /// status and what the script wrote to standard error.
+    public static func renderPage(_ page: URL, to png: URL, size: String) throws -> (status: Int32, message: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [SharedCorpora.projectRoot.appendingPathComponent("scripts/render_report.sh").path,
+                             page.path, png.path, size]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, message)
+    }
 }

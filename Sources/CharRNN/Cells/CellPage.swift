@@ -49,57 +49,38 @@ public enum CellPage {
         body += "<h2>Properties</h2>\n" + propertiesTable(inspection)
         body += "<h2>Gate saturation</h2>\n" + saturationSection(inspection.saturation)
         let data = pageData(choices: choices, activations: activations, text: text)
-        return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <title>\(SVG.escape(title))</title>
-        <style>
-        body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1100px; }
-        h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 28px; border-bottom: 1px solid #ccc; }
-        .cell-text { font-family: monospace; font-size: 13px; white-space: pre-wrap; line-height: 1.45;
-                     border: 1px solid #ddd; padding: 8px; max-height: 520px; overflow-y: auto; }
-        table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-        th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
-        th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-        p.missing { color: #888; font-style: italic; }
-        svg.chart { display: block; border: 1px solid #ddd; }
-        figcaption { font-size: 13px; margin: 4px 0; }
-        </style>
-        </head>
-        <body>
-        \(body)
-        <script type="application/json" id="cell-data">\(data)</script>
-        <script>
-        (function () {
-          var select = document.getElementById('unit-select');
-          if (!select) { return; }
-          var data = JSON.parse(document.getElementById('cell-data').textContent);
-          var target = document.getElementById('unit-text');
-          var caption = document.getElementById('unit-caption');
-          function render(name) {
-            var values = data.series[name], scale = 1e-6, i;
-            for (i = 0; i < values.length; i++) { scale = Math.max(scale, Math.abs(values[i])); }
-            var fragment = document.createDocumentFragment();
-            for (i = 0; i < data.units.length; i++) {
-              var span = document.createElement('span'), a = Math.min(1, Math.abs(values[i]) / scale);
-              span.textContent = data.units[i];
-              span.style.background = (values[i] >= 0 ? 'rgba(33,102,172,' : 'rgba(178,24,43,') + a.toFixed(3) + ')';
-              span.title = name + ' = ' + values[i];
-              fragment.appendChild(span);
-            }
-            target.replaceChildren(fragment);
-            caption.textContent = 'max |value| ' + scale.toPrecision(3);
-          }
-          select.addEventListener('change', function () { render(select.value); });
-          render(select.value);
-        })();
-        </script>
-        </body>
-        </html>
-
-        """
+        return HTMLPage.document(title: title, style: """
+            .cell-text { font-family: monospace; font-size: 13px; white-space: pre-wrap; line-height: 1.45;
+                         border: 1px solid #ddd; padding: 8px; max-height: 520px; overflow-y: auto; }
+            figcaption { font-size: 13px; margin: 4px 0; }
+            """, body: body, scripts: """
+            <script type="application/json" id="cell-data">\(data)</script>
+            <script>
+            (function () {
+              var select = document.getElementById('unit-select');
+              if (!select) { return; }
+              var data = JSON.parse(document.getElementById('cell-data').textContent);
+              var target = document.getElementById('unit-text');
+              var caption = document.getElementById('unit-caption');
+              function render(name) {
+                var values = data.series[name], scale = 1e-6, i;
+                for (i = 0; i < values.length; i++) { scale = Math.max(scale, Math.abs(values[i])); }
+                var fragment = document.createDocumentFragment();
+                for (i = 0; i < data.units.length; i++) {
+                  var span = document.createElement('span'), a = Math.min(1, Math.abs(values[i]) / scale);
+                  span.textContent = data.units[i];
+                  span.style.background = (values[i] >= 0 ? 'rgba(33,102,172,' : 'rgba(178,24,43,') + a.toFixed(3) + ')';
+                  span.title = name + ' = ' + values[i];
+                  fragment.appendChild(span);
+                }
+                target.replaceChildren(fragment);
+                caption.textContent = 'max |value| ' + scale.toPrecision(3);
+              }
+              select.addEventListener('change', function () { render(select.value); });
+              render(select.value);
+            })();
+            </script>
+            """)
     }
 
     /// The text coloured by one unit, as static spans.

@@ -55,33 +55,11 @@ public enum RunReport {
         body += longRangeSection(runs)
         body += "<h2>Configuration</h2>\n"
         body += configTable(runs)
-        return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <title>\(SVG.escape(title))</title>
-        <style>
-        body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1000px; }
-        h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid #ccc; }
-        figure { margin: 12px 0; }
-        svg.chart { display: block; border: 1px solid #ddd; }
-        table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-        th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
-        th { background: #f3f3f3; }
-        td.num { text-align: right; font-variant-numeric: tabular-nums; }
-        tr.differs td { background: #fff8e0; }
-        p.missing { color: #888; font-style: italic; }
-        span.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }
-        td.value { font-family: monospace; word-break: break-all; max-width: 420px; }
-        </style>
-        </head>
-        <body>
-        \(body)
-        </body>
-        </html>
-
-        """
+        return HTMLPage.document(title: title, style: """
+            tr.differs td { background: #fff8e0; }
+            span.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }
+            td.value { font-family: monospace; word-break: break-all; max-width: 420px; }
+            """, body: body)
     }
 
     private static func figure(_ svg: String) -> String { "<figure>\(svg)</figure>\n" }
