@@ -9,21 +9,12 @@ import TextCorpus
     @Test func tinyExperimentWritesEveryRunDirectoryAndTheReport() throws {
         let directory = try SharedCorpora.temporaryDirectory("vanishing")
         defer { try? FileManager.default.removeItem(at: directory) }
+        // The tiny budget of ExperimentSeedsTests (which writes brackets.txt), with more steps.
+        var options = try ExperimentSeedsTests.tinyOptions(directory)
         let corpusURL = directory.appendingPathComponent("brackets.txt")
-        let text = try SyntheticCorpus(SyntheticOptions(task: .brackets, size: 6000, maxDistance: 80, seed: 3)).text
-        try Data(text.utf8).write(to: corpusURL)
-        var options = VanishingExperiment.Options()
-        options.corpus = [corpusURL.path]
-        options.output = directory.appendingPathComponent("out")
         options.steps = 6
-        options.hidden = 8
-        options.embedding = 4
-        options.bptt = 20
-        options.batchSize = 4
-        options.flowLength = 30
         options.flowWindows = 3
         options.evalEvery = 3
-        options.ngramOrder = 3
         options.clipNorm = 1e-3   // every step clips
         options.seeds = 1
         options.arms = [VanishingExperiment.Arm(name: "a-rnn", cell: .rnn, clipNorm: 1e-3),
