@@ -73,6 +73,10 @@ import TestSupport
         #expect(luaResult.sources.allSatisfy { ($0.testBitsPerUnit ?? 0) > 0 })
         // Shakespeare has no delimiters: the tables say 0 closers.
         #expect(shakespeare.contains("| *closers (n)* | | 0 |"))
+        // …and its progress lines say so instead of printing nan.
+        let shakespeareDone = run.stderr.split(separator: "\n").filter { $0.hasPrefix("shakespeare/") && $0.contains(": done in ") }
+        #expect(shakespeareDone.count == 3 && shakespeareDone.allSatisfy { $0.contains("long-range accuracy n/a (no closers)") })
+        #expect(!run.stderr.contains("nan"))
         // Files: run directories, n-gram directories, the report, results.md = stdout.
         for name in ["lstm/metrics.jsonl", "gru/config.json", "rnn/long-range.json", "5-gram/long-range.json",
                      "20-gram/metrics.jsonl", "report.html"] {

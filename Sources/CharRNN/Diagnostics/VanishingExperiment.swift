@@ -343,10 +343,11 @@ public struct VanishingExperiment {
             longRange: longRange, decayFactors: flow.layers.map(\.decayFactor),
             clipRate: Double(clipped) / Double(steps), maxGradientNorm: maxNorm,
             aboveThresholdRate: Double(above) / Double(steps))
-        progress("\(name): done in " + String(format: "%.0f s; validation %.4f bits/unit, long-range accuracy %.3f",
-                                               result.elapsed, summary.validationBitsPerUnit ?? .nan,
-                                               longRange.overall.typeAccuracy ?? .nan)
-                 + ", decay factor \(Self.factors(summary.decayFactors))")
+        // A corpus without delimiter pairs (or a split without any) has no accuracy to print: "n/a", not nan.
+        let accuracy = longRange.overall.typeAccuracy.map { String(format: "%.3f", $0) } ?? "n/a (no closers)"
+        let validation = summary.validationBitsPerUnit.map { String(format: "%.4f bits/unit", $0) } ?? "n/a"
+        progress("\(name): done in " + String(format: "%.0f s", result.elapsed)
+                 + "; validation \(validation), long-range accuracy \(accuracy), decay factor \(Self.factors(summary.decayFactors))")
         return summary
     }
 
