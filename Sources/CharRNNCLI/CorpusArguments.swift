@@ -63,22 +63,12 @@ struct CorpusLoadArguments: ParsableArguments {
     @Option(name: .customLong("min-count"), parsing: .unconditional, help: "Units seen fewer times than this in the training split become <unk> (default 1).")
     var minCountOption: Int?
 
-    @Option(name: .customLong("token-cache"),
-            help: ArgumentHelp("Directory of tokenized corpora to map instead of re-reading, or 'off' (default: $XDG_CACHE_HOME/charrnn/tokens or ~/.cache/charrnn/tokens, for inputs of 8 MiB or more; a directory given here caches any size).",
-                               valueName: "dir|off"))
-    var tokenCacheOption: String?
+    @OptionGroup var cacheOptions: TokenCacheArguments
 
     var minCount: Int { minCountOption ?? 1 }
 
-    /// The token cache to load through: the one named by `--token-cache` (any corpus size), none for
-    /// `off`, else the default directory for inputs of at least `TokenCache.defaultMinimumBytes`.
-    var tokenCache: TokenCache? {
-        switch tokenCacheOption {
-        case "off"?: nil
-        case let directory?: TokenCache(directory: URL(fileURLWithPath: directory))
-        case nil: TokenCache.defaultDirectory().map { TokenCache(directory: $0, minimumBytes: TokenCache.defaultMinimumBytes) }
-        }
-    }
+    /// The token cache to load through (`--token-cache`, see `TokenCacheArguments`).
+    var tokenCache: TokenCache? { cacheOptions.tokenCache }
 
     /// The validation fraction applied: 0 when the validation split is given as files.
     var validationFraction: Double { validationFiles.isEmpty ? (validationFractionOption ?? 0.05) : 0 }
@@ -90,9 +80,6 @@ struct CorpusLoadArguments: ParsableArguments {
         try FlagCheck.atLeast(1, minCount, "--min-count")
         try FlagCheck.fraction(validationFractionOption, "--val-fraction")
         try FlagCheck.fraction(testFractionOption, "--test-fraction")
-        if tokenCacheOption?.isEmpty == true {
-            throw ValidationError("--token-cache: give a directory or 'off'")
-        }
         if validationFractionOption != nil && !validationFiles.isEmpty {
             throw ValidationError("--val-fraction and --valid-file both set the validation split: give one of them")
         }

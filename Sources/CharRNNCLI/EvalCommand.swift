@@ -46,6 +46,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Score token by token through the generation path with these weights (f32 or f16), as one stream (--batch 1).")
     var weights: StreamStepper.WeightFormat?
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD instead of failing.") var replaceInvalid = false
+    @OptionGroup var cacheOptions: TokenCacheArguments
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Long-range dependency accuracy (closing delimiters, or recall keys) with an n-gram baseline.")
     var longRange = false
@@ -87,7 +88,7 @@ struct EvalCommand: ParsableCommand {
                 paths: paths, vocabulary: loaded.vocabulary,
                 validationFraction: split == .all ? 0 : training.validationFraction,
                 testFraction: split == .all ? 0 : training.testFraction,
-                reader: CorpusReader.Options(replaceInvalid: replaceInvalid))
+                reader: CorpusReader.Options(replaceInvalid: replaceInvalid), cache: cacheOptions.tokenCache)
             let range = switch split {
             case .all: 0..<corpus.ids.count
             case .test: corpus.splits.test
@@ -166,13 +167,13 @@ struct EvalCommand: ParsableCommand {
         let corpus = try TokenCorpus.encode(
             paths: paths, vocabulary: loaded.vocabulary,
             validationFraction: scored.recorded == nil ? training.validationFraction : 0,
-            testFraction: scored.recorded == nil ? training.testFraction : 0, reader: reader)
+            testFraction: scored.recorded == nil ? training.testFraction : 0, reader: reader, cache: cacheOptions.tokenCache)
         // A recorded split file is scored whole; the n-gram baseline is then fitted on the recorded training
         // paths, cut as in training.
         let ngramTraining = scored.recorded == nil ? corpus.train
             : try TokenCorpus.encode(paths: loaded.configuration.corpus.paths, vocabulary: loaded.vocabulary,
                                      validationFraction: training.validationFraction,
-                                     testFraction: training.testFraction, reader: reader).train
+                                     testFraction: training.testFraction, reader: reader, cache: cacheOptions.tokenCache).train
         let range = switch split {
         case .all: 0..<corpus.ids.count
         case .test: corpus.splits.test

@@ -297,7 +297,7 @@ struct TrainCommand: ParsableCommand {
                 corpus = try TokenCorpus.encode(paths: corpusPaths, vocabulary: vocabulary,
                                                 validationFraction: training.validationFraction,
                                                 testFraction: training.testFraction, validationFiles: files.validation,
-                                                testFiles: files.test, reader: reader)
+                                                testFiles: files.test, reader: reader, cache: corpusOptions.tokenCache)
             } else {
                 corpus = try TokenCorpus.load(paths: corpusPaths, tokenizer: tokenizerOptions,
                                               validationFraction: training.validationFraction, testFraction: training.testFraction,

@@ -235,6 +235,36 @@ public struct TokenCacheKey: Sendable, Equatable {
         text = lines.joined(separator: "\n") + "\n"
     }
 
+    /// The key of `TokenCorpus.encode`: the inputs encoded with a fixed `vocabulary` (a trained model's),
+    /// so the vocabulary's tokenizer and every unit in id order take the place of the settings that build
+    /// a vocabulary. A load key and an encoding key never coincide (their first setting line differs).
+    public init(train: [String], validation: [String], test: [String], encodingWith vocabulary: Vocabulary,
+                validationFraction: Double, testFraction: Double, replaceInvalid: Bool) {
+        // The units are hashed in id order, each length-prefixed, so no two vocabularies share a digest
+        // by concatenation.
+        var hash = SHA256()
+        for unit in vocabulary.units {
+            let bytes = Array(unit.utf8)
+            hash.update(Array(String(bytes.count).utf8) + [0x3A] + bytes)
+        }
+        let tokenizer = vocabulary.tokenizer
+        var lines = [
+            "charrnn token cache \(TokenCacheFile.formatVersion)",
+            "encode-with-vocabulary \(vocabulary.count) \(hash.finalizeHex())",
+            "icu \(ICUInfo.version)",
+            "unit \(tokenizer.unit.rawValue)",
+            "normalization \(tokenizer.normalization.rawValue)",
+            "case-fold \(tokenizer.caseFold)",
+            "replace-invalid \(replaceInvalid)",
+            "validation-fraction \(String(validationFraction.bitPattern, radix: 16))",
+            "test-fraction \(String(testFraction.bitPattern, radix: 16))",
+        ]
+        for (role, inputs) in [("train", train), ("validation", validation), ("test", test)] {
+            lines += inputs.map { "\(role) \($0)" }
+        }
+        text = lines.joined(separator: "\n") + "\n"
+    }
+
     /// The cache file's name: 32 hex digits of the SHA-256 of `text`, then `.tokens`.
     public var fileName: String {
         var hash = SHA256()

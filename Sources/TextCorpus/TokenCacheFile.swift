@@ -161,7 +161,9 @@ struct TokenCacheFile {
               metadata.frequencyUnits.count == metadata.frequencyCounts.count else {
             throw Problem.corrupt("vocabulary or frequency table is malformed")
         }
-        guard TokenIDBuffer.width(forIDsBelow: metadata.units.count).rawValue == ids.width.rawValue else {
+        // Ids are at most as wide as the vocabulary needs; narrower when the largest id in the corpus
+        // needs less (a corpus encoded with a trained model's vocabulary need not use its last units).
+        guard ids.width.rawValue <= TokenIDBuffer.width(forIDsBelow: metadata.units.count).rawValue else {
             throw Problem.corrupt("\(ids.width.rawValue)-byte ids for a vocabulary of \(metadata.units.count)")
         }
         // The narrowest width can still hold ids past the vocabulary (a UInt8 id of 200 for 150 units).

@@ -211,16 +211,39 @@ public struct TokenCorpus: Sendable {
     /// outside it in `statistics.unknownUnits`: for evaluating or fine-tuning a trained model on a new
     /// corpus. `frequencies` lists vocabulary ids' units with their counts (`<unk>` for the unknowns).
     /// Splits as in `load(paths:…)`: `validationFiles`/`testFiles` are those splits as published, and a
-    /// split not given as files is cut from `paths` by its fraction.
+    /// split not given as files is cut from `paths` by its fraction. `cache`: as in `load(paths:…)`, keyed
+    /// by the inputs, the fractions and the vocabulary itself (`TokenCacheKey(…encodingWith:…)`).
     public static func encode(
         paths: [String], vocabulary: Vocabulary,
         validationFraction: Double = 0, testFraction: Double = 0,
         validationFiles: [String] = [], testFiles: [String] = [],
-        reader options: CorpusReader.Options = CorpusReader.Options()
+        reader options: CorpusReader.Options = CorpusReader.Options(),
+        cache: TokenCache? = nil
     ) throws -> TokenCorpus {
         let reader = try CorpusReader(paths: paths, options: options)
         let validationReader = validationFiles.isEmpty ? nil : try CorpusReader(paths: validationFiles, options: options)
         let testReader = testFiles.isEmpty ? nil : try CorpusReader(paths: testFiles, options: options)
+        func read() throws -> TokenCorpus {
+            try encode(reader: reader, validationReader: validationReader, testReader: testReader, vocabulary: vocabulary,
+                       validationFraction: validationFraction, testFraction: testFraction,
+                       validationFiles: validationFiles, testFiles: testFiles)
+        }
+        guard let cache, let train = TokenCache.inputs(of: reader), let validation = TokenCache.inputs(of: validationReader),
+              let test = TokenCache.inputs(of: testReader) else { return try read() }
+        let key = TokenCacheKey(train: train.names, validation: validation.names, test: test.names, encodingWith: vocabulary,
+                                validationFraction: validationFraction, testFraction: testFraction,
+                                replaceInvalid: options.replaceInvalid)
+        let corpus = try cache.corpus(key: key, files: train.files + validation.files + test.files, build: read)
+        // A mapped file rebuilds its vocabulary from the stored units, which the key pins to `vocabulary`'s.
+        return TokenCorpus(ids: corpus.ids, vocabulary: vocabulary, splits: corpus.splits, statistics: corpus.statistics,
+                           validationFiles: corpus.validationFiles, testFiles: corpus.testFiles)
+    }
+
+    /// `encode(paths:…)` from readers already made.
+    private static func encode(
+        reader: CorpusReader, validationReader: CorpusReader?, testReader: CorpusReader?, vocabulary: Vocabulary,
+        validationFraction: Double, testFraction: Double, validationFiles: [String], testFiles: [String]
+    ) throws -> TokenCorpus {
         var sink = EncodingSink(vocabulary: vocabulary)
         sink.ids.reserve(hint: reservationHint(reader, validationReader, testReader))
         var reading = try feed(reader, tokenizer: vocabulary.tokenizer, into: &sink)
