@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Writes Tests/NeuralNetTests/Fixtures/bf16_autocast_lstm.json: one training step (forward, loss,
-backward) of a tiny 2-layer LSTM language model run by PyTorch under
+"""Writes Tests/NeuralNetTests/Fixtures/bf16_autocast_{lstm,gru,rnn}.json: one training step (forward,
+loss, backward) of a tiny 2-layer LSTM, GRU or tanh-RNN language model run by PyTorch under
 torch.autocast("cpu", dtype=torch.bfloat16), with the per-element error bounds the Swift test
 (PyTorchAutocastFixtureTests) holds `--precision bf16` to.
 
-Run with the project's PyTorch:  /root/.cache/charrnn-torch/bin/python scripts/make_bf16_fixture.py
+Run with the project's PyTorch (about a minute per cell):
+    /root/.cache/charrnn-torch/bin/python scripts/make_bf16_fixture.py [lstm] [gru] [rnn]
 
-Why an explicit-ops LSTM and not nn.LSTM: under CPU autocast nn.LSTM goes to oneDNN's bf16 RNN
-primitive, which needs AVX512-BF16/AVX512-core; on this machine (AMD EPYC family 25, AVX2 only)
-PyTorch 2.15 fails with "could not create a primitive descriptor for the LSTM forward propagation
-primitive" at every size tried, and where it does run its internal roundings are oneDNN's, not
-documented. So the model here is the word_language_model shape (encoder, 2 LSTM layers,
-decoder; same parameter names, strict-loadable into RNNModel) with the cell written in PyTorch ops
-the way a user writes one: the matrix products are F.linear (autocast runs them in bf16), the gate
-and cell math is f32. Every rounding autocast then does is known:
+Why explicit ops and not nn.LSTM/nn.GRU/nn.RNN: under CPU autocast nn.LSTM goes to oneDNN's bf16
+RNN primitive, which needs AVX-512; on this machine (AMD EPYC family 25, AVX2 only) PyTorch 2.15
+fails with "could not create a primitive descriptor for the LSTM forward propagation primitive" at
+every size tried, and where it does run its internal roundings are oneDNN's, not documented;
+nn.GRU and nn.RNN take internal paths of their own (nn.GRU returns f32, nn.RNN bf16). So the model
+here is the word_language_model shape (encoder, 2 layers, decoder; same parameter names,
+strict-loadable into RNNModel) with the cell written in PyTorch ops the way a user writes one
+(PyTorch's equations, `cell_step`): the matrix products are F.linear (autocast runs them in bf16),
+the gate and cell math is f32. Every rounding autocast then does is known:
   forward   operands x, h, W, b of each F.linear rounded to bf16 (RNE); the product accumulated in
             f32 and its output rounded to bf16 (input projection over the window, recurrent product
             per step, decoder → bf16 logits); cross_entropy runs in f32 (autocast's fp32 list).
@@ -22,8 +24,9 @@ and cell math is f32. Every rounding autocast then does is known:
             for the whole step, so the T per-step gradients of W_hh and b_hh are summed in bf16
             (rounding after each add, last step first) before the f32 leaf receives them.
 charrnn's mixed precision rounds only the operands (and not the biases); everything else is f32.
-`emulate` below recomputes the step in float64 with exactly these roundings; the script checks that
-it reproduces PyTorch's autocast numbers (it does to f32 accumulation order: see the printout).
+`emulate` below recomputes the step in float64 with exactly these roundings; the script prints how
+many elements differ from PyTorch's autocast numbers (none of the bf16 logits or gradients, for all
+three cells: the roundings above are all there is; the f32 loss and state differ at f32 rounding).
 
 The bound. Write each rounding site k as v_k(1 + ε_k), |ε_k| ≤ u = 2⁻⁸ (bf16 keeps 8 significand
 bits; round to nearest). To first order an output y of either computation is y_exact + Σ_k c_k ε_k
