@@ -174,4 +174,150 @@ import Tensor
             }
         }
     }
+
+    // MARK: What the stages record
+
+    static let recordConfig = ModelConfig(vocabularySize: 11, embeddingSize: 6, hiddenSize: 8, layers: 3, cell: .lstm,
+                                          skip: .residual, dropout: 0.3, embeddingDropout: 0.2)
+
+    /// Each stage records what its forward did, and the walk follows it: a training window masks x
+    /// and every o_k (so layer 0 reads rows); an evaluation window of at least V rows reads the
+    /// table and masks nothing; the plain-rows switch, bf16 operands and a one-token step of fewer
+    /// than V streams read rows; o_k is the layer's own output unless it is added to or dropped.
+    @Test(arguments: SkipMode.allCases)
+    func stagesRecordWhatTheirForwardDid(skip: SkipMode) {
+        var config = Self.recordConfig
+        config.skip = skip
+        let model = LanguageModel<Float>(config: config, seed: 3)
+        let t = 5, b = 4, n = t * b, v = config.vocabularySize
+        let ids = randomIDs(n, below: v, seed: 1)
+        let state = RecurrentState<Float>(config: config, batchSize: b)
+        #expect(model.embedding.record == nil && model.layerOutputs.allSatisfy { $0.record == nil })
+
+        model.forward(inputs: ids, targets: ids, batchSize: b, state: state, training: true)
+        #expect(model.embedding.record == .rows(masked: true))
+        #expect(model.embedding.dropout.record == .masked(rows: n))
+        #expect(!model.fusedLastForward)
+        for (k, stage) in model.layerOutputs.enumerated() {
+            #expect(stage.dropout.record == .masked(rows: n))
+            #expect(stage.record == .ownBuffer)
+            #expect(stage.rows != model.layers[k].output)
+        }
+        #expect(model.decoder.record?.rows == n && model.loss.record?.rows == n && model.loss.record?.streams == b)
+
+        model.forward(inputs: ids, targets: ids, batchSize: b, state: state, training: false)
+        #expect(model.embedding.record == .table && model.fusedLastForward)
+        #expect(model.embedding.dropout.record == .identity)
+        for (k, stage) in model.layerOutputs.enumerated() {
+            let residual = model.plan.layers[k].residual
+            #expect(stage.dropout.record == .identity)
+            #expect(stage.record == (residual ? .ownBuffer : .layerOutput))
+            #expect((stage.rows == model.layers[k].output) == !residual)
+        }
+        // The decoder read what its concatenation built: o_{L−1} itself, or the copied [o_0, …].
+        #expect(model.decoder.record?.input == UnsafePointer(model.decoderInput.input))
+        #expect((model.decoderInput.input == model.layerOutputs[config.layers - 1].rows) == (skip != .dense))
+
+        model.fusesEmbeddingProjection = false
+        model.forward(inputs: ids, targets: ids, batchSize: b, state: state, training: false)
+        #expect(model.embedding.record == .rows(masked: false))
+        model.fusesEmbeddingProjection = true
+        model.operands = .bf16
+        model.forward(inputs: ids, targets: ids, batchSize: b, state: state, training: false)
+        #expect(model.embedding.record == .rows(masked: false))
+        model.operands = .f32
+        var logits = [Float](repeating: 0, count: b * v)
+        logits.withUnsafeMutableBufferPointer { model.step(inputs: Array(ids.prefix(b)), state: state, logits: $0) }
+        #expect(model.embedding.record == .rows(masked: false) && model.loss.record?.rows == b)
+    }
+
+    /// Workspaces sized for the largest window serve smaller ones: after a training window of 16
+    /// streams, an evaluation window of 8, a one-token step and another training window of 16 run
+    /// in the same buffers, and backward hands back the same state-gradient object.
+    @Test(arguments: CellKind.allCases)
+    func smallerBatchesAllocateNothing(cell: CellKind) {
+        var config = Self.recordConfig
+        config.cell = cell
+        config.skip = .dense
+        let model = LanguageModel<Float>(config: config, seed: 4), v = config.vocabularySize
+        let big = randomIDs(6 * 16, below: v, seed: 2), small = randomIDs(6 * 8, below: v, seed: 3)
+        let train = RecurrentState<Float>(config: config, batchSize: 16)
+        model.forward(inputs: big, targets: big, batchSize: 16, state: train, training: true)
+        let firstGradient = model.backward()
+        let addresses = model.workspaceAddresses
+        #expect(addresses.count > 10)
+        model.forward(inputs: small, targets: small, batchSize: 8, state: RecurrentState(config: config, batchSize: 8),
+                      training: false)
+        #expect(model.workspaceAddresses == addresses)
+        var logits = [Float](repeating: 0, count: 2 * v)
+        logits.withUnsafeMutableBufferPointer {
+            model.step(inputs: [1, 2], state: RecurrentState(config: config, batchSize: 2), logits: $0)
+        }
+        #expect(model.workspaceAddresses == addresses)
+        model.forward(inputs: big, targets: big, batchSize: 16, state: train, training: true)
+        #expect(model.backward() === firstGradient)
+        #expect(model.workspaceAddresses == addresses)
+        // A longer window does grow them.
+        let longer = randomIDs(7 * 16, below: v, seed: 4)
+        model.forward(inputs: longer, targets: longer, batchSize: 16, state: train, training: true)
+        #expect(model.workspaceAddresses != addresses)
+    }
+
+    // MARK: Backward needs the forward it differentiates
+
+    @Test func modelBackwardWithoutForwardIsRejected() async {
+        await #expect(processExitsWith: .failure) {
+            let model = LanguageModel<Float>(config: StageRefactorTests.recordConfig, seed: 1)
+            model.backward()
+        }
+    }
+
+    /// Growing the workspaces forgets the last forward: a backward after it is rejected instead of
+    /// differentiating zeroed buffers.
+    @Test func backwardAfterTheWorkspacesGrewIsRejected() async {
+        await #expect(processExitsWith: .failure) {
+            let config = StageRefactorTests.recordConfig
+            let model = LanguageModel<Float>(config: config, seed: 1)
+            let ids = randomIDs(6, below: config.vocabularySize, seed: 1)
+            model.forward(inputs: ids, targets: ids, batchSize: 2, state: RecurrentState(config: config, batchSize: 2),
+                          training: true)
+            model.reserve(maxSteps: 10, batchSize: 2)
+            model.backward()
+        }
+    }
+
+    @Test func stageBackwardWithoutForwardIsRejected() async {
+        await #expect(processExitsWith: .failure) {
+            let stage = DropoutStage<Float>(p: 0.5, width: 4, slot: 1)
+            stage.reserve(rows: 3)
+            var gradient = [Float](repeating: 1, count: 12)
+            gradient.withUnsafeMutableBufferPointer { stage.backward($0.baseAddress!) }
+        }
+        await #expect(processExitsWith: .failure) {
+            let loss = SoftmaxCrossEntropyStage<Float>(vocabularySize: 5)
+            loss.reserve(rows: 4)
+            loss.backward(scope: .allSteps, normalizer: 4, threads: 1)
+        }
+    }
+
+    /// A dropout stage's backward applies exactly the mask its forward drew, and only when it drew one.
+    @Test func dropoutBackwardUsesTheForwardsMask() {
+        let stage = DropoutStage<Double>(p: 0.5, width: 3, slot: 0)
+        stage.reserve(rows: 8)
+        var rng = RNG(seed: 5)
+        var rows = [Double](repeating: 1, count: 4 * 3), gradient = [Double](repeating: 1, count: 4 * 3)
+        rows.withUnsafeMutableBufferPointer {
+            stage.forward($0.baseAddress!, steps: 2, streams: 2, training: true, key: nil, rng: &rng)
+        }
+        gradient.withUnsafeMutableBufferPointer { stage.backward($0.baseAddress!) }
+        #expect(stage.record == .masked(rows: 4))
+        #expect(gradient == rows)            // mask ∘ 1 both times
+        #expect(Set(rows) == [0, 2])
+        rows.withUnsafeMutableBufferPointer {
+            stage.forward($0.baseAddress!, steps: 2, streams: 2, training: false, key: nil, rng: &rng)
+        }
+        var untouched = [Double](repeating: 3, count: 12)
+        untouched.withUnsafeMutableBufferPointer { stage.backward($0.baseAddress!) }
+        #expect(stage.record == .identity && untouched == [Double](repeating: 3, count: 12))
+    }
 }
