@@ -89,7 +89,8 @@ public final class LanguageModel<Scalar: Real> {
     let decoderInput: Concatenation<Scalar>
     let decoder: DecoderStage<Scalar>
     let loss: SoftmaxCrossEntropyStage<Scalar>
-    /// ∂L/∂(initial state) returned by backward, for the batch size of the last backward.
+    /// ∂L/∂(initial state) returned by backward, shaped for the batch size of the last backward
+    /// (made there, so forwards of other batch sizes, e.g. validation, leave it alone).
     private var stateGradient: RecurrentState<Scalar>?
 
     /// Whether layer 0 read the embedding table directly in the last forward (the embedding stage's record).
@@ -296,8 +297,10 @@ public final class LanguageModel<Scalar: Real> {
 
     /// Backpropagates the loss of the last `forward` (`scope` picks which tokens' mean loss) and
     /// **adds** ∂L/∂θ into `parameters.gradients` (the caller zeroes them). Returns ∂L/∂(initial
-    /// state) of the window (B streams; one object per batch size, reused: valid until the next backward). When `recorder` is given it
-    /// receives ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per layer and step. Call at most once per forward.
+    /// state) of the window (B streams; valid until the next backward, which reuses the object while
+    /// B stays the same). When `recorder` is given it receives ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per layer
+    /// and step. Call at most once per forward; a forward must come first, and a `reserve` that grows
+    /// the workspaces forgets it.
     ///
     /// Data-parallel use: `meanOver` (with `.allSteps`) divides the summed token losses by that many
     /// tokens instead of this window's T·B — the global batch's T·B_global when this window is one
