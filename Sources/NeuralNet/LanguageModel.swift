@@ -24,6 +24,12 @@ public enum LossScope: Sendable {
 /// order (encoder.weight; per layer weight_ih, weight_hh, bias_ih, bias_hh; decoder.weight,
 /// decoder.bias): with skip `.none` the set loads into that class with `strict=True`.
 ///
+/// Forward walks the stages of `plan` in order and backward in reverse: `EmbeddingStage` (x), then
+/// per layer its input (`Concatenation`), the `RecurrentLayer` and o_k (`LayerOutputStage`), then
+/// the decoder's input (`Concatenation`), `DecoderStage` and `SoftmaxCrossEntropyStage`. Each stage
+/// owns its named buffers and records what its last forward did (table lookup or rows, masks
+/// applied or not, where its output lives); its backward reads that record.
+///
 /// Use: `forward` a window (carrying a `RecurrentState`), then `backward` adds ∂L/∂θ into
 /// `parameters.gradients` (zero them first) and returns ∂L/∂(initial state). `step` advances
 /// generation by one token (a forward with T = 1). Not thread-safe: one window at a time.
@@ -58,8 +64,9 @@ public final class LanguageModel<Scalar: Real> {
         didSet { for layer in layers { layer.operands = operands } }
     }
 
-    // Window workspaces, sized by reserve(maxSteps:batchSize:) for T_max × B_max rows; a window of
-    // T ≤ T_max steps of B ≤ B_max streams uses their first T·B rows.
+    // The window's stages (`ModelPlan` order), each owning its named buffers sized by
+    // reserve(maxSteps:batchSize:) for T_max × B_max rows; a window of T ≤ T_max steps of B ≤ B_max
+    // streams uses their first T·B rows. Each records what its last forward did; backward reads it.
     /// Steps the workspaces hold (T_max).
     public private(set) var maxSteps = 0
     /// Streams of the current (last) window.
@@ -72,24 +79,22 @@ public final class LanguageModel<Scalar: Real> {
     /// in a V×G·H table, and two T·B-row GEMMs of backward become V-row ones. Same results up to
     /// rounding; off only to compare the two paths in tests.
     var fusesEmbeddingProjection = true
-    /// Whether layer 0 read the embedding table directly in the last forward.
-    private(set) var fusedLastForward = false
-    /// Whether the last forward dropped layer outputs / the embedding (masks to apply in backward).
-    private var droppedOutputs = false, droppedEmbedding = false
-    private var inputIDs = [Int32](), targetIDs = [Int32]()
-    private var embedded = AlignedBuffer<Scalar>(count: 0)        // T·B×E
-    private var embeddedMask = AlignedBuffer<Scalar>(count: 0)    // T·B×E
-    private var outputs: [AlignedBuffer<Scalar>] = []             // L × (T·B×H)
-    private var outputMasks: [AlignedBuffer<Scalar>] = []         // L × (T·B×H)
-    private var concatenated: [AlignedBuffer<Scalar>] = []        // dense: layer k>0, T·B×(E+H)
-    private var decoderInput = AlignedBuffer<Scalar>(count: 0)    // dense: T·B×L·H
-    private var logitBuffer = AlignedBuffer<Scalar>(count: 0)     // T·B×V
-    private var logSumExps = AlignedBuffer<Scalar>(count: 0)      // T·B
-    private var dLogits = AlignedBuffer<Scalar>(count: 0)         // T·B×V
-    private var dDecoderInput = AlignedBuffer<Scalar>(count: 0)   // T·B×D
-    private var dOutputs: [AlignedBuffer<Scalar>] = []            // L × (T·B×H)
-    private var dEmbedded = AlignedBuffer<Scalar>(count: 0)       // T·B×E
+    /// x = drop_e(encoder[ids]) and how layer 0 read it.
+    let embedding: EmbeddingStage<Scalar>
+    /// The input of each layer (`plan.layers[k].segments`).
+    let layerInputs: [Concatenation<Scalar>]
+    /// o_k of each layer (residual add, dropout).
+    let layerOutputs: [LayerOutputStage<Scalar>]
+    /// The decoder's input (`plan.decoderSegments`).
+    let decoderInput: Concatenation<Scalar>
+    let decoder: DecoderStage<Scalar>
+    let loss: SoftmaxCrossEntropyStage<Scalar>
+    /// ∂L/∂(initial state) returned by backward, shaped for the batch size of the last backward
+    /// (made there, so forwards of other batch sizes, e.g. validation, leave it alone).
     private var stateGradient: RecurrentState<Scalar>?
+
+    /// Whether layer 0 read the embedding table directly in the last forward (the embedding stage's record).
+    var fusedLastForward: Bool { embedding.record == .table }
 
     /// The parameter layout of `config`, in registration order.
     public static func layout(for config: ModelConfig) -> ParameterLayout {
@@ -128,6 +133,15 @@ public final class LanguageModel<Scalar: Real> {
         encoderWeight = layout.slot(named: "encoder.weight")!
         decoderWeight = layout.slot(named: "decoder.weight")!
         decoderBias = layout.slot(named: "decoder.bias")!
+        embedding = EmbeddingStage(parameters: parameters, encoderWeight: encoderWeight,
+                                   dropout: config.embeddingDropout, readBeyondLayer0: plan.embeddingReadBeyondLayer0)
+        layerInputs = plan.layers.map { Concatenation(segments: $0.segments, width: $0.inputWidth) }
+        layerOutputs = plan.layers.enumerated().map { k, wiring in
+            LayerOutputStage(layer: k, width: config.hiddenSize, residual: wiring.residual, dropout: config.dropout)
+        }
+        decoderInput = Concatenation(segments: plan.decoderSegments, width: plan.decoderInputWidth)
+        decoder = DecoderStage(parameters: parameters, weight: decoderWeight, bias: decoderBias)
+        loss = SoftmaxCrossEntropyStage(vocabularySize: config.vocabularySize)
         layers = (0..<config.layers).map { k in
             RecurrentLayer(cell: config.cell, inputSize: config.inputSize(ofLayer: k),
                            hiddenSize: config.hiddenSize, parameters: parameters,
@@ -176,27 +190,28 @@ public final class LanguageModel<Scalar: Real> {
     /// Makes the window workspaces hold windows of `maxSteps` steps × `batchSize` streams and sets
     /// the current batch size (forward does this itself; calling it up front with the largest
     /// window avoids a reallocation). Workspaces only grow: a window with fewer steps or streams —
-    /// validation with fewer streams, a one-token step — reuses them.
+    /// validation with fewer streams, a one-token step — reuses them and allocates nothing.
     public func reserve(maxSteps t: Int, batchSize b: Int) {
-        if b != batchSize || stateGradient == nil { stateGradient = RecurrentState(config: config, batchSize: b) }
         batchSize = b
         for layer in layers { layer.reserve(maxSteps: t, batchSize: b) }
         if t <= maxSteps && b <= batchCapacity { return }
         maxSteps = max(t, maxSteps); batchCapacity = max(b, batchCapacity)
-        let n = maxSteps * batchCapacity, e = config.embeddingSize, h = config.hiddenSize, v = config.vocabularySize
-        let l = config.layers, d = config.decoderInputSize
-        embedded = AlignedBuffer(count: n * e)
-        embeddedMask = AlignedBuffer(count: config.embeddingDropout > 0 ? n * e : 0)
-        outputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
-        outputMasks = (0..<l).map { _ in AlignedBuffer(count: config.dropout > 0 ? n * h : 0) }
-        concatenated = plan.layers.map { AlignedBuffer(count: $0.segments.count > 1 ? n * $0.inputWidth : 0) }
-        decoderInput = AlignedBuffer(count: plan.decoderSegments.count > 1 ? n * d : 0)
-        logitBuffer = AlignedBuffer(count: n * v)
-        logSumExps = AlignedBuffer(count: n)
-        dLogits = AlignedBuffer(count: n * v)
-        dDecoderInput = AlignedBuffer(count: n * d)
-        dOutputs = (0..<l).map { _ in AlignedBuffer(count: n * h) }
-        dEmbedded = AlignedBuffer(count: n * e)
+        let n = maxSteps * batchCapacity
+        if fusesEmbeddingProjection { layers[0].reserveTable(rows: config.vocabularySize) }
+        embedding.reserve(rows: n)
+        for stage in layerInputs { stage.reserve(rows: n) }
+        for stage in layerOutputs { stage.reserve(rows: n) }
+        decoderInput.reserve(rows: n)
+        decoder.reserve(rows: n)
+        loss.reserve(rows: n)
+    }
+
+    /// Base addresses of every window workspace of the model and its layers, in a fixed order (for
+    /// tests that check a window allocates nothing).
+    var workspaceAddresses: [UnsafeRawPointer] {
+        embedding.workspaceAddresses + layerInputs.flatMap(\.workspaceAddresses)
+            + layerOutputs.flatMap(\.workspaceAddresses) + decoderInput.workspaceAddresses
+            + decoder.workspaceAddresses + loss.workspaceAddresses + layers.flatMap(\.workspaceAddresses)
     }
 
     // MARK: Forward
@@ -206,7 +221,7 @@ public final class LanguageModel<Scalar: Real> {
     /// - `inputs`, `targets`: T·B ids each, time-major (index t·B + b), T = count / `batchSize`.
     /// - `state`: the carried state (B streams); read as the initial state and overwritten with
     ///   the state after the last step.
-    /// - `training`: applies dropout (masks drawn from `dropoutRNG`) when true.
+    /// - `training`: applies dropout (masks from `dropoutKey` when set, else `dropoutRNG`) when true.
     /// Afterwards `logits` and `logProbability(row:token:)` describe this window.
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32], batchSize b: Int,
@@ -218,127 +233,45 @@ public final class LanguageModel<Scalar: Real> {
         let v = config.vocabularySize
         precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < v } && targets.allSatisfy { $0 >= 0 && Int($0) < v },
                      "token id outside 0..<\(v)")
-        let t = inputs.count / b
+        let t = inputs.count / b, n = t * b, h = config.hiddenSize
         reserve(maxSteps: t, batchSize: b)
         steps = t
-        inputIDs = inputs
-        targetIDs = targets
-        let dropping = training && config.dropout > 0
-        droppedOutputs = dropping
-        droppedEmbedding = training && config.embeddingDropout > 0
-        let n = t * b, e = config.embeddingSize, h = config.hiddenSize
-        let embP = embedded.pointer.baseAddress!
-        inputIDs.withUnsafeBufferPointer { ids in
-            ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: e,
-                                    ids: ids.baseAddress!, rows: n, into: embP)
-        }
-        if droppedEmbedding {
-            if let dropoutKey {
-                dropoutKey.fill(embeddedMask.pointer.baseAddress!, steps: t, streams: b, width: e,
-                                p: config.embeddingDropout, layer: 0)
-            } else {
-                ModelKernels.dropoutMask(embeddedMask.pointer.baseAddress!, count: n * e, p: config.embeddingDropout,
-                                         rng: &dropoutRNG)
-            }
-            Kernels.multiply(embP, by: embeddedMask.pointer.baseAddress!, count: n * e)
-        }
-        // The V-row table costs no more than the window's own rows once there are V of them (a
-        // one-token step of a few streams reads its rows directly); the forward's bits are the same
-        // either way (one chain per element from the bias, `Real.gemm`).
-        fusedLastForward = fusesEmbeddingProjection && operands == .f32 && !droppedEmbedding && n >= v
+        embedding.forward(ids: inputs, steps: t, streams: b, training: training,
+                          tableAllowed: fusesEmbeddingProjection && operands == .f32, key: dropoutKey, rng: &dropoutRNG)
         for (k, layer) in layers.enumerated() {
-            let input = layerInput(k, rows: n)
+            let input = layerInputs[k].forward(rows: n) { self.rows(of: $0) }
             let h0 = state.h[k].pointer.baseAddress!, c0 = state.hasCell ? state.c[k].pointer.baseAddress! : nil
-            if k == 0 && fusedLastForward {
-                inputIDs.withUnsafeBufferPointer { ids in
-                    layer.forward(table: parameters.values(encoderWeight).baseAddress!, tableRows: v, ids: ids,
-                                  steps: t, h0: h0, c0: c0)
+            if k == 0 && embedding.record == .table {
+                embedding.readTable { table, v, ids in
+                    layer.forward(table: table, tableRows: v, ids: ids, steps: t, h0: h0, c0: c0)
                 }
             } else {
                 layer.forward(input: input, steps: t, h0: h0, c0: c0)
             }
-            let out = outputs[k].pointer.baseAddress!
-            if plan.layers[k].residual {
-                Kernels.sum(layer.output, input, into: out, count: n * h)
-            } else if dropping {
-                Kernels.copy(layer.output, into: out, count: n * h)
-            }  // else o_k is the layer's output itself (`output(ofLayer:)`), no copy
-            if dropping {
-                if let dropoutKey {
-                    dropoutKey.fill(outputMasks[k].pointer.baseAddress!, steps: t, streams: b, width: h,
-                                    p: config.dropout, layer: k + 1)
-                } else {
-                    ModelKernels.dropoutMask(outputMasks[k].pointer.baseAddress!, count: n * h, p: config.dropout,
-                                             rng: &dropoutRNG)
-                }
-                Kernels.multiply(out, by: outputMasks[k].pointer.baseAddress!, count: n * h)
-            }
+            layerOutputs[k].forward(hidden: layer.output, input: input, steps: t, streams: b, training: training,
+                                    key: dropoutKey, rng: &dropoutRNG)
             Kernels.copy(layer.finalH(steps: t), into: state.h[k].pointer.baseAddress!, count: b * h)
             if state.hasCell { Kernels.copy(layer.finalC(steps: t), into: state.c[k].pointer.baseAddress!, count: b * h) }
         }
-        let decIn = decoderInputPointer(rows: n)
-        let logitsP = logitBuffer.pointer.baseAddress!
-        decode(decIn, rows: n, into: logitsP)
-        let total = targetIDs.withUnsafeBufferPointer { tg in
-            let tgP = tg.baseAddress!, lse = logSumExps.pointer.baseAddress!
-            return ParallelChunks.sum(extent: n, itemCost: v, threads: threads) { r in
-                Kernels.softmaxCrossEntropy(logits: logitsP + r.lowerBound * v, rows: r.count, cols: v,
-                                            targets: tgP + r.lowerBound, logSumExp: lse + r.lowerBound)
-            }
-        }
-        return total / Double(n)
+        let decoderRows = decoderInput.forward(rows: n) { self.rows(of: $0) }
+        decoder.forward(input: decoderRows, rows: n, threads: threads, operands: operands)
+        return loss.forward(logits: decoder.logits, targets: targets, streams: b, threads: threads)
     }
 
-    /// o_k of the current window (T·B×H): the workspace that holds drop(h_k) or h_k + input_k, or,
-    /// when neither applies, the layer's own output buffer.
-    private func output(ofLayer k: Int) -> UnsafeMutablePointer<Scalar> {
-        if droppedOutputs || plan.layers[k].residual { return outputs[k].pointer.baseAddress! }
-        return layers[k].output
-    }
-
-    /// The rows of a plan source in the current window (T·B × E or H).
+    /// The rows of a plan source in the current window (T·B × E or H): x or o_j.
     private func rows(of source: ModelPlan.Source) -> UnsafeMutablePointer<Scalar> {
         switch source {
-        case .embedding: embedded.pointer.baseAddress!
-        case .layer(let j): output(ofLayer: j)
+        case .embedding: embedding.rows
+        case .layer(let j): layerOutputs[j].rows
         }
     }
 
-    /// Where the concatenation of `segments` lives: the source itself when there is one segment,
-    /// else `buffer`.
-    private func rows(of segments: [ModelPlan.Segment], buffer: AlignedBuffer<Scalar>) -> UnsafeMutablePointer<Scalar> {
-        segments.count == 1 ? rows(of: segments[0].source) : buffer.pointer.baseAddress!
-    }
-
-    /// The concatenation of `segments` (`width` features per row) for `n` rows, copied into
-    /// `buffer` when there is more than one segment.
-    private func concatenate(_ segments: [ModelPlan.Segment], width: Int, rows n: Int,
-                             into buffer: AlignedBuffer<Scalar>) -> UnsafeMutablePointer<Scalar> {
-        let out = rows(of: segments, buffer: buffer)
-        if segments.count == 1 { return out }
-        for segment in segments {
-            Kernels.copy(rows(of: segment.source), srcStride: segment.width, into: out + segment.offset,
-                         dstStride: width, rows: n, cols: segment.width)
+    /// Where backward collects ∂L/∂(source): ∂L/∂x or ∂L/∂o_j.
+    private func gradient(of source: ModelPlan.Source) -> UnsafeMutablePointer<Scalar> {
+        switch source {
+        case .embedding: embedding.gradient
+        case .layer(let j): layerOutputs[j].gradient
         }
-        return out
-    }
-
-    /// The input of layer `k` for the current window (`plan.layers[k]`).
-    private func layerInput(_ k: Int, rows n: Int) -> UnsafeMutablePointer<Scalar> {
-        concatenate(plan.layers[k].segments, width: plan.layers[k].inputWidth, rows: n, into: concatenated[k])
-    }
-
-    /// The decoder input for the current window (`plan.decoderSegments`).
-    private func decoderInputPointer(rows n: Int) -> UnsafeMutablePointer<Scalar> {
-        concatenate(plan.decoderSegments, width: plan.decoderInputWidth, rows: n, into: decoderInput)
-    }
-
-    /// logits (n×V) = input (n×D) · decoder.weightᵀ + decoder.bias.
-    private func decode(_ input: UnsafePointer<Scalar>, rows n: Int, into logits: UnsafeMutablePointer<Scalar>) {
-        let v = config.vocabularySize, d = config.decoderInputSize
-        Kernels.broadcastRows(parameters.values(decoderBias).baseAddress!, into: logits, rows: n, cols: v, threads: threads)
-        ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: true, m: n, n: v, k: d, a: input, lda: d,
-                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: logits, ldc: v, accumulate: true)
     }
 
     /// Number of steps T of the last forward.
@@ -346,26 +279,28 @@ public final class LanguageModel<Scalar: Real> {
 
     /// Logits of the last forward: T·B×V, row t·B + b.
     public var logits: UnsafeBufferPointer<Scalar> {
-        UnsafeBufferPointer(start: logitBuffer.pointer.baseAddress, count: steps * batchSize * config.vocabularySize)
+        UnsafeBufferPointer(start: decoder.logits, count: steps * batchSize * config.vocabularySize)
     }
 
     /// log softmax of row `row` (t·B + b) of the last forward at `token`, in nats.
     public func logProbability(row: Int, token: Int) -> Double {
-        Double(logitBuffer[row * config.vocabularySize + token]) - Double(logSumExps[row])
+        Double(logits[row * config.vocabularySize + token]) - loss.logSumExp(row: row)
     }
 
     /// log Σ_j exp(logits[row, j]) of the last forward.
-    public func logSumExp(row: Int) -> Double { Double(logSumExps[row]) }
+    public func logSumExp(row: Int) -> Double { loss.logSumExp(row: row) }
 
     /// The cross-entropy (nats) of token `row` of the last forward: −log p(target | history).
-    public func tokenLoss(row: Int) -> Double { -logProbability(row: row, token: Int(targetIDs[row])) }
+    public func tokenLoss(row: Int) -> Double { -logProbability(row: row, token: loss.target(row: row)) }
 
     // MARK: Backward
 
     /// Backpropagates the loss of the last `forward` (`scope` picks which tokens' mean loss) and
     /// **adds** ∂L/∂θ into `parameters.gradients` (the caller zeroes them). Returns ∂L/∂(initial
-    /// state) of the window (B streams; valid until the next backward). When `recorder` is given it
-    /// receives ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per layer and step. Call at most once per forward.
+    /// state) of the window (B streams; valid until the next backward, which reuses the object while
+    /// B stays the same). When `recorder` is given it receives ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per layer
+    /// and step. Call at most once per forward; a forward must come first, and a `reserve` that grows
+    /// the workspaces forgets it.
     ///
     /// Data-parallel use: `meanOver` (with `.allSteps`) divides the summed token losses by that many
     /// tokens instead of this window's T·B — the global batch's T·B_global when this window is one
@@ -377,66 +312,23 @@ public final class LanguageModel<Scalar: Real> {
     public func backward(scope: LossScope = .allSteps, recorder: GradientFlowRecorder? = nil, meanOver: Int? = nil,
                          gradientsReady: ((Range<Int>) -> Void)? = nil) -> RecurrentState<Scalar> {
         precondition(steps > 0, "backward needs a forward first")
-        let t = steps, b = batchSize, n = t * b, v = config.vocabularySize
+        let t = steps, b = batchSize, n = t * b, h = config.hiddenSize
         precondition(meanOver.map { $0 >= n } ?? true, "meanOver must count at least this window's tokens")
-        let normalizer = meanOver ?? n
-        let e = config.embeddingSize, h = config.hiddenSize, d = config.decoderInputSize
-        let dLog = dLogits.pointer.baseAddress!
-        targetIDs.withUnsafeBufferPointer { tg in
-            switch scope {
-            case .allSteps:
-                let logitsP = logitBuffer.pointer.baseAddress!, lse = logSumExps.pointer.baseAddress!
-                let tgP = tg.baseAddress!
-                ParallelChunks.run(extent: n, itemCost: v, threads: threads) { _, r in
-                    Kernels.softmaxCrossEntropyBackward(
-                        logits: logitsP + r.lowerBound * v, rows: r.count, cols: v, targets: tgP + r.lowerBound,
-                        logSumExp: lse + r.lowerBound, scale: 1 / Scalar(normalizer), grad: dLog + r.lowerBound * v)
-                }
-            case .lastStep:
-                Kernels.fill(dLog, count: (n - b) * v)
-                let first = n - b
-                Kernels.softmaxCrossEntropyBackward(
-                    logits: logitBuffer.pointer.baseAddress! + first * v, rows: b, cols: v,
-                    targets: tg.baseAddress! + first, logSumExp: logSumExps.pointer.baseAddress! + first,
-                    scale: 1 / Scalar(b), grad: dLog + first * v)
-            }
-        }
-        // Decoder: ∂W += dLogitsᵀ·input, ∂b += column sums, ∂input = dLogits·W.
-        let decIn = rows(of: plan.decoderSegments, buffer: decoderInput)  // as forward built it
-        ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: v, n: d, k: n, a: dLog, lda: v, b: decIn, ldb: d,
-                    c: parameters.gradients(decoderWeight).baseAddress!, ldc: d, accumulate: true)
-        Kernels.addColumnSums(dLog, rows: n, cols: v, into: parameters.gradients(decoderBias).baseAddress!, threads: threads)
-        let dDec = dDecoderInput.pointer.baseAddress!
-        ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: false, m: n, n: d, k: v, a: dLog, lda: v,
-                    b: parameters.values(decoderWeight).baseAddress!, ldb: d, c: dDec, ldc: d, accumulate: false)
+        let dLogits = loss.backward(scope: scope, normalizer: meanOver ?? n, threads: threads)
+        decoder.backward(dLogits, threads: threads, operands: operands)
         gradientsReady?(decoderWeight.offset..<decoderBias.range.upperBound)
         // ∂L/∂o_k and ∂L/∂x start at zero and collect what each reader of them passes down: the
         // decoder now, each layer after its backward (top first, so ∂L/∂o_k is complete before
         // layer k's backward).
-        for dOut in dOutputs { Kernels.fill(dOut.pointer.baseAddress!, count: n * h) }
-        // With layer 0 reading the table, only other readers of x route gradient to the embedded rows.
-        let embeddedRowsNeedGradient = !fusedLastForward || plan.embeddingReadBeyondLayer0
-        let dEmb = dEmbedded.pointer.baseAddress!
-        if embeddedRowsNeedGradient { Kernels.fill(dEmb, count: n * e) }
-        func gradient(of source: ModelPlan.Source) -> UnsafeMutablePointer<Scalar> {
-            switch source {
-            case .embedding: dEmb
-            case .layer(let j): dOutputs[j].pointer.baseAddress!
-            }
-        }
-        /// Adds ∂L/∂(input) of a reader (`width` features per row) into its sources' gradients.
-        func passDown(_ dInput: UnsafePointer<Scalar>, width: Int, segments: [ModelPlan.Segment]) {
-            for segment in segments {
-                Kernels.add(dInput + segment.offset, srcStride: width, into: gradient(of: segment.source),
-                            dstStride: segment.width, rows: n, cols: segment.width)
-            }
-        }
-        passDown(dDec, width: d, segments: plan.decoderSegments)
+        for stage in layerOutputs { stage.startBackward() }
+        embedding.startBackward()
+        decoderInput.backward(decoder.inputGradient) { self.gradient(of: $0) }
         recorder?.start(layers: config.layers, steps: t, hasCell: config.cell == .lstm)
+        if stateGradient?.batchSize != b { stateGradient = RecurrentState(config: config, batchSize: b) }
         let grads = stateGradient!
         for k in stride(from: config.layers - 1, through: 0, by: -1) {
-            let layer = layers[k], dS = dOutputs[k].pointer.baseAddress!, wiring = plan.layers[k]
-            if droppedOutputs { Kernels.multiply(dS, by: outputMasks[k].pointer.baseAddress!, count: n * h) }
+            let layer = layers[k]
+            let dS = layerOutputs[k].backward()
             var observer: ((Int, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) -> Void)?
             if let recorder {
                 observer = { s, dh, dc in
@@ -446,25 +338,18 @@ public final class LanguageModel<Scalar: Real> {
                 }
             }
             layer.backward(outputGradient: dS, steps: t, finalHGradient: nil, finalCGradient: nil, observer: observer)
-            if k == 0 && fusedLastForward {
-                Kernels.add(layer.tableGradient, srcStride: e, into: parameters.gradients(encoderWeight).baseAddress!,
-                            dstStride: e, rows: v, cols: e)
+            if k == 0 && embedding.record == .table {
+                embedding.addTableGradient(layer.tableGradient)
             } else {
-                passDown(layer.inputGradient, width: wiring.inputWidth, segments: wiring.segments)
+                layerInputs[k].backward(layer.inputGradient) { self.gradient(of: $0) }
             }
             // o_k = h_k + input_k: the input also receives ∂L/∂o_k directly.
-            if wiring.residual { passDown(dS, width: h, segments: wiring.segments) }
+            if layerOutputs[k].residual { layerInputs[k].backward(dS) { self.gradient(of: $0) } }
             Kernels.copy(layer.initialHGradient, into: grads.h[k].pointer.baseAddress!, count: b * h)
             if grads.hasCell { Kernels.copy(layer.initialCGradient, into: grads.c[k].pointer.baseAddress!, count: b * h) }
             gradientsReady?(layer.weightIH.offset..<layer.biasHH.range.upperBound)
         }
-        if droppedEmbedding { Kernels.multiply(dEmb, by: embeddedMask.pointer.baseAddress!, count: n * e) }
-        if embeddedRowsNeedGradient {
-            inputIDs.withUnsafeBufferPointer { ids in
-                ModelKernels.scatterAddRows(dEmb, cols: e, ids: ids.baseAddress!, rows: n,
-                                            into: parameters.gradients(encoderWeight).baseAddress!)
-            }
-        }
+        embedding.backward()
         gradientsReady?(encoderWeight.range)
         return grads
     }
@@ -479,6 +364,6 @@ public final class LanguageModel<Scalar: Real> {
         let b = inputs.count, v = config.vocabularySize
         precondition(state.batchSize == b && logits.count >= b * v, "step: state/logits shape does not match")
         forward(inputs: inputs, targets: inputs, batchSize: b, state: state, training: false)
-        Kernels.copy(logitBuffer.pointer.baseAddress!, into: logits.baseAddress!, count: b * v)
+        Kernels.copy(decoder.logits, into: logits.baseAddress!, count: b * v)
     }
 }

@@ -147,11 +147,7 @@ public final class RecurrentLayer<Scalar: Real> {
         precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
         let n = t * batchSize, g = gateWidth
         precondition(ids.count == n && ids.allSatisfy { $0 >= 0 && Int($0) < v }, "table ids")
-        if projectedTable.count != v * g {
-            projectedTable = AlignedBuffer(count: v * g)
-            tableGateGradient = AlignedBuffer(count: v * g)
-            dTable = AlignedBuffer(count: v * inputSize)
-        }
+        reserveTable(rows: v)
         let proj = projectedTable.pointer.baseAddress!
         broadcastInputBiases(into: proj, rows: v)
         Scalar.gemm(operands: operands, transA: false, transB: true, m: v, n: g, k: inputSize, a: table, lda: inputSize,
@@ -166,6 +162,17 @@ public final class RecurrentLayer<Scalar: Real> {
         inputOfLastForward = nil
         tableOfLastForward = (table, v)
         runRecurrence(steps: t, h0: h0, c0: c0)
+    }
+
+    /// Sizes the workspaces of `forward(table:…)` for a table of `v` rows (forward does this itself;
+    /// calling it up front keeps the first table forward from allocating).
+    public func reserveTable(rows v: Int) {
+        let g = gateWidth
+        if projectedTable.count != v * g {
+            projectedTable = AlignedBuffer(count: v * g)
+            tableGateGradient = AlignedBuffer(count: v * g)
+            dTable = AlignedBuffer(count: v * inputSize)
+        }
     }
 
     /// Fills `rows` rows of G·H with the biases that belong to the input side: b_ih + b_hh, or only
@@ -389,6 +396,12 @@ public final class RecurrentLayer<Scalar: Real> {
     /// The input pointer of the last forward (the caller keeps that buffer alive and unchanged
     /// until backward: it is needed for ∂L/∂W_ih).
     var inputOfLastForward: UnsafePointer<Scalar>?
+
+    /// Base addresses of the workspaces (for tests that check a window allocates nothing).
+    var workspaceAddresses: [UnsafeRawPointer] {
+        [hs, cs, tanhC, gx, gh, dGx, dGh, dInput, dh, dc, dhCarry, dcCarry, projectedTable, tableGateGradient, dTable]
+            .map { UnsafeRawPointer($0.pointer.baseAddress!) }
+    }
 
     /// ∂L/∂table after a backward through `forward(table:…)`: V×In.
     public var tableGradient: UnsafePointer<Scalar> { UnsafePointer(dTable.pointer.baseAddress!) }
