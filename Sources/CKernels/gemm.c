@@ -146,6 +146,30 @@ DEFINE_PACK_A(pack_a_f32, float, SAME)
 DEFINE_PACK_A(pack_a_f64, double, SAME)
 DEFINE_PACK_A(pack_a_bf16, float, ck_round_bf16)
 
+// A transposed A (op(A)[i][kk] = src[kk·ld + i]) with more than MC rows: packs the row blocks of every
+// MC-row block of rows 0..<m for inner indices k0..<k0+kc in one pass over the source rows, each read
+// once from start to end (per MC block they would be read in 384-byte pieces, one MC block at a time,
+// which the hardware prefetchers do not follow). Block `ic` lands at dst + ic·kc exactly as
+// PACK_A(…, ic, min(MC, m − ic), …) would put it, so the kernels see the same panels.
+#define DEFINE_PACK_A_SLICE(NAME, T, CONV)                                                               \
+    static void NAME(const T *src, int64_t ld, int64_t m, int64_t k0, int64_t kc, T *dst) {         \
+        for (int64_t kk = 0; kk < kc; kk++) {                                                       \
+            const T *s = src + (k0 + kk) * ld;                                                      \
+            for (int64_t ic = 0; ic < m; ic += MC) {                                                \
+                int64_t mc = m - ic < MC ? m - ic : MC, blocks = (mc + MR - 1) / MR;                \
+                T *block = dst + ic * kc;                                                           \
+                for (int64_t bi = 0; bi < blocks; bi++) {                                           \
+                    int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0; \
+                    T *panel = block + r0 * kc + kk * rows;                                         \
+                    for (int64_t r = 0; r < rows; r++) panel[r] = CONV(s[ic + r0 + r]);                 \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }
+DEFINE_PACK_A_SLICE(pack_a_slice_f32, float, SAME)
+DEFINE_PACK_A_SLICE(pack_a_slice_f64, double, SAME)
+DEFINE_PACK_A_SLICE(pack_a_slice_bf16, float, ck_round_bf16)
+
 // MARK: Micro-kernels
 // kern(R, kc, ap, bp, next, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row
 // stride ldc) becomes init ? C + Σ : Σ, with Σ the chain over kk < kc of ap[kk·R + r] · B[kk][j],
@@ -303,7 +327,7 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
 
 // One driver per scalar type. `b` is either a pre-packed B (packed = 1; full-K panels, the block
 // starting at panel `panel0`) or op(B) as stored (ldb, transB).
-#define DEFINE_DRIVER(NAME, T, PACK_A, PACK_B, KERNEL_T)                                           \
+#define DEFINE_DRIVER(NAME, T, PACK_A, PACK_A_SLICE, PACK_B, KERNEL_T)                             \
     static void NAME(int32_t transA, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,     \
                      int32_t packed, const T *b, int64_t ldb, int32_t transB, int64_t panel0,       \
                      T *c, int64_t ldc, int32_t accumulate, KERNEL_T kern, KERNEL_T narrow,         \
@@ -315,7 +339,9 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
             return;                                                                                 \
         }                                                                                           \
         int64_t kcMax = k < KC ? k : KC, mcMax = m < MC ? m : MC;                                   \
-        T *ap = workspace(&packA, &packABytes, (size_t)(mcMax * kcMax) * sizeof(T));               \
+        /* A transposed A of more than MC rows is packed a whole KC slice at a time. */             \
+        int32_t wholeSlice = transA && m > MC;                                                      \
+        T *ap = workspace(&packA, &packABytes, (size_t)((wholeSlice ? m : mcMax) * kcMax) * sizeof(T)); \
         T *bp = packed ? NULL                                                                       \
                        : workspace(&packB, &packBBytes,                                             \
                                    (size_t)(((n < NC ? n : NC) + NR - 1) / NR * NR * kcMax) * sizeof(T)); \
@@ -334,9 +360,11 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
                     panelStride = NR * kc;                                                          \
                 }                                                                                   \
                 int32_t init = pc > 0 || accumulate;                                                \
+                if (wholeSlice) PACK_A_SLICE(a, lda, m, pc, kc, ap);                                \
                 for (int64_t ic = 0; ic < m; ic += MC) {                                            \
                     int64_t mc = m - ic < MC ? m - ic : MC;                                         \
-                    PACK_A(a, lda, transA, ic, mc, pc, kc, ap);                                     \
+                    const T *apBlock = wholeSlice ? ap + ic * kc : ap;                              \
+                    if (!wholeSlice) PACK_A(a, lda, transA, ic, mc, pc, kc, ap);                    \
                     int64_t blocks = (mc + MR - 1) / MR;                                            \
                     for (int64_t p = 0; p < panels; p += kernelWidth / NR) {                        \
                         int64_t j = p * NR;                                                         \
@@ -352,7 +380,7 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
                             if (bi + 1 < blocks)                                                    \
                                 for (int r = 0; r < MR; r++)                                        \
                                     __builtin_prefetch(c + (ic + r0 + rows + r) * ldc + jc + j, 1);  \
-                            tileKernel(rows, kc, ap + r0 * kc, bpanel, panelStride,                 \
+                            tileKernel(rows, kc, apBlock + r0 * kc, bpanel, panelStride,            \
                                        c + (ic + r0) * ldc + jc + j, ldc, width, init);             \
                         }                                                                           \
                     }                                                                               \
@@ -360,9 +388,9 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
             }                                                                                       \
         }                                                                                           \
     }
-DEFINE_DRIVER(drive_f32, float, pack_a_f32, pack_b_f32, kernel_f32)
-DEFINE_DRIVER(drive_bf16, float, pack_a_bf16, pack_b_bf16, kernel_f32)
-DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_b_f64, kernel_f64)
+DEFINE_DRIVER(drive_f32, float, pack_a_f32, pack_a_slice_f32, pack_b_f32, kernel_f32)
+DEFINE_DRIVER(drive_bf16, float, pack_a_bf16, pack_a_slice_bf16, pack_b_bf16, kernel_f32)
+DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_a_slice_f64, pack_b_f64, kernel_f64)
 
 // The kernel this thread runs, its column count, and the 16-column kernel for a last lone panel.
 static kernel_f32 select_f32(int64_t *width, kernel_f32 *narrow) {
