@@ -8,29 +8,13 @@
 // how they step aside when another process keeps a core busy).
 #include "ckernels.h"
 #include "ck_math.h"
+#include "stream_layout.h"
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#define BW CK_STREAM_BLOCK
 #define MAX_THREADS 8
-
-/// Gate rows per unit in the weights (G), and accumulators per unit (a GRU keeps the n gate's
-/// input and recurrent parts apart, because r scales only the recurrent part).
-static inline int gate_count(int32_t kind) {
-    return kind == CK_STREAM_LSTM ? 4 : kind == CK_STREAM_GRU ? 3 : 1;
-}
-static inline int accumulator_count(int32_t kind) { return kind == CK_STREAM_GRU ? 4 : gate_count(kind); }
-/// The accumulator that gate q's recurrent rows add into: its own, except the GRU's n gate (3).
-static inline int recurrent_accumulator(int g, int na, int q) { return na == 4 && g == 3 && q == 2 ? 3 : q; }
-
-static inline int64_t block_count(int64_t units) { return (units + BW - 1) / BW; }
-
-/// Values of one packed block: biases, then G·32 weights per input and per recurrent column.
-static inline int64_t block_size(int32_t kind, int64_t inputs, int64_t recurrent) {
-    return ((int64_t)accumulator_count(kind) + (inputs + recurrent) * gate_count(kind)) * BW;
-}
 
 int64_t ck_stream_packed_count(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent) {
     return block_count(units) * block_size(kind, inputs, recurrent);
@@ -272,6 +256,142 @@ AVX2F16 static void sums_avx2(const ck_stream_op *op, int64_t blk, int64_t width
     }
 }
 
+// Low-precision weights (bf16, int8; layout in ckernels.h), AVX2 + FMA, per half block like
+// sums_avx2. Terms in the same order as the f32 path: biases, the table row, then the inputs and
+// the recurrent columns in increasing order. bf16 widens each weight to f32 by a 16-bit shift and
+// fuses it into the accumulators. int8 sums Σ x·q of each row into separate accumulators (zero at
+// the start of the inputs and again at the start of the recurrent columns) and then adds s times
+// that sum to the row's accumulator, once per row and part. No AVX-512 variant: the AVX2 kernels
+// run on AVX-512 CPUs too.
+AVX2F16 __attribute__((always_inline)) static inline __m256 lowp_load8(const int INT8, const uint8_t *w, int64_t index) {
+    if (INT8) return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w + index))));
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(w + 2 * index)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+AVX2F16 __attribute__((always_inline)) static inline void
+lowp_half_block_avx2(const int G, const int NA, const int INT8, const ck_stream_op *op, int64_t blk, int64_t half,
+                     const float *trow, const float *h_prev, float *restrict a_out) {
+    const int32_t precision = INT8 ? CK_STREAM_INT8 : CK_STREAM_BF16;
+    const uint8_t *b = (const uint8_t *)op->packed + blk * lowp_block_bytes(precision, op->kind, op->inputs, op->recurrent);
+    const float *bias = (const float *)b, *s_ih = bias + NA * BW, *s_hh = s_ih + G * BW;
+    const uint8_t *w = b + 4 * lowp_header_floats(precision, op->kind);
+    const int64_t u = half * 16;
+    __m256 acc[4][2], dot[4][2];
+    for (int q = 0; q < NA; q++) {
+        acc[q][0] = _mm256_loadu_ps(bias + q * BW + u);
+        acc[q][1] = _mm256_loadu_ps(bias + q * BW + u + 8);
+    }
+    if (trow) {
+        const float *t = trow + blk * G * BW + u;
+        for (int q = 0; q < G; q++) {
+            acc[q][0] = _mm256_add_ps(acc[q][0], _mm256_loadu_ps(t + q * BW));
+            acc[q][1] = _mm256_add_ps(acc[q][1], _mm256_loadu_ps(t + q * BW + 8));
+        }
+    }
+    int64_t at = u;
+    const float *x = op->x;
+    if (op->inputs > 0) {
+        for (int q = 0; q < G; q++) dot[q][0] = dot[q][1] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < op->inputs; k++, at += G * BW) {
+            __m256 v = _mm256_set1_ps(x[k]);
+            for (int q = 0; q < G; q++) {
+                __m256 *d = INT8 ? dot[q] : acc[q];
+                d[0] = _mm256_fmadd_ps(v, lowp_load8(INT8, w, at + q * BW), d[0]);
+                d[1] = _mm256_fmadd_ps(v, lowp_load8(INT8, w, at + q * BW + 8), d[1]);
+            }
+        }
+        if (INT8)
+            for (int q = 0; q < G; q++) {
+                acc[q][0] = _mm256_fmadd_ps(_mm256_loadu_ps(s_ih + q * BW + u), dot[q][0], acc[q][0]);
+                acc[q][1] = _mm256_fmadd_ps(_mm256_loadu_ps(s_ih + q * BW + u + 8), dot[q][1], acc[q][1]);
+            }
+    }
+    if (op->recurrent > 0) {
+        for (int q = 0; q < G; q++) dot[q][0] = dot[q][1] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < op->recurrent; k++, at += G * BW) {
+            __m256 v = _mm256_set1_ps(h_prev[k]);
+            for (int q = 0; q < G; q++) {
+                __m256 *d = INT8 ? dot[q] : acc[recurrent_accumulator(G, NA, q)];
+                d[0] = _mm256_fmadd_ps(v, lowp_load8(INT8, w, at + q * BW), d[0]);
+                d[1] = _mm256_fmadd_ps(v, lowp_load8(INT8, w, at + q * BW + 8), d[1]);
+            }
+        }
+        if (INT8)
+            for (int q = 0; q < G; q++) {
+                int d = recurrent_accumulator(G, NA, q);
+                acc[d][0] = _mm256_fmadd_ps(_mm256_loadu_ps(s_hh + q * BW + u), dot[q][0], acc[d][0]);
+                acc[d][1] = _mm256_fmadd_ps(_mm256_loadu_ps(s_hh + q * BW + u + 8), dot[q][1], acc[d][1]);
+            }
+    }
+    for (int q = 0; q < NA; q++) {
+        _mm256_storeu_ps(a_out + q * BW + u, acc[q][0]);
+        _mm256_storeu_ps(a_out + q * BW + u + 8, acc[q][1]);
+    }
+}
+
+AVX2F16 static void lowp_sums_avx2(const ck_stream_op *op, int64_t blk, int64_t width, const float *trow,
+                                   const float *h_prev, float *a) {
+    const int int8 = op->precision == CK_STREAM_INT8;
+    for (int64_t half = 0; half < (width > 16 ? 2 : 1); half++) {
+        switch (op->kind) {
+        case CK_STREAM_LSTM:
+            if (int8) lowp_half_block_avx2(4, 4, 1, op, blk, half, trow, h_prev, a);
+            else lowp_half_block_avx2(4, 4, 0, op, blk, half, trow, h_prev, a);
+            break;
+        case CK_STREAM_GRU:
+            if (int8) lowp_half_block_avx2(3, 4, 1, op, blk, half, trow, h_prev, a);
+            else lowp_half_block_avx2(3, 4, 0, op, blk, half, trow, h_prev, a);
+            break;
+        default:
+            if (int8) lowp_half_block_avx2(1, 1, 1, op, blk, half, trow, h_prev, a);
+            else lowp_half_block_avx2(1, 1, 0, op, blk, half, trow, h_prev, a);
+            break;
+        }
+    }
+}
+
+/// The portable version of `lowp_sums_avx2`: the same terms in the same order, a multiply and an
+/// add each.
+static void lowp_sums_portable(const ck_stream_op *op, int64_t blk, const float *trow, const float *h_prev,
+                               float *a) {
+    const int g = gate_count(op->kind), na = accumulator_count(op->kind);
+    const int int8 = op->precision == CK_STREAM_INT8;
+    const uint8_t *b = (const uint8_t *)op->packed + blk * lowp_block_bytes(op->precision, op->kind, op->inputs, op->recurrent);
+    const float *bias = (const float *)b, *s_ih = bias + na * BW, *s_hh = s_ih + g * BW;
+    const uint8_t *w = b + 4 * lowp_header_floats(op->precision, op->kind);
+    float dot[4 * BW];
+    for (int64_t i = 0; i < na * BW; i++) a[i] = bias[i];
+    if (trow)
+        for (int64_t i = 0; i < g * BW; i++) a[i] = a[i] + trow[blk * g * BW + i];
+    int64_t at = 0;
+    for (int part = 0; part < 2; part++) {
+        const int64_t columns = part == 0 ? op->inputs : op->recurrent;
+        const float *values = part == 0 ? op->x : h_prev;
+        if (columns == 0) continue;
+        for (int64_t i = 0; i < g * BW; i++) dot[i] = 0;
+        for (int64_t k = 0; k < columns; k++, at += g * BW) {
+            float v = values[k];
+            for (int q = 0; q < g; q++) {
+                float *d = int8 ? dot + q * BW : a + (part == 0 ? q : recurrent_accumulator(g, na, q)) * BW;
+                for (int64_t j = 0; j < BW; j++) {
+                    int64_t i = at + q * BW + j;
+                    float weight;
+                    if (int8) weight = (float)((const int8_t *)w)[i];
+                    else { uint32_t bits = (uint32_t)((const uint16_t *)w)[i] << 16; memcpy(&weight, &bits, 4); }
+                    d[j] = d[j] + v * weight;
+                }
+            }
+        }
+        if (int8)
+            for (int q = 0; q < g; q++) {
+                float *d = a + (part == 0 ? q : recurrent_accumulator(g, na, q)) * BW;
+                const float *s = (part == 0 ? s_ih : s_hh) + q * BW;
+                for (int64_t j = 0; j < BW; j++) d[j] = d[j] + s[j] * dot[q * BW + j];
+            }
+    }
+}
+
 /// Weight `index` of an operation's packed weights, as f32.
 static inline float weight_at(const ck_stream_op *op, int64_t index) {
     if (op->precision == CK_STREAM_F16) return (float)((const _Float16 *)op->packed)[index];
@@ -322,7 +442,15 @@ static void run_blocks(const ck_stream_op *op, int64_t first, int64_t end, int32
     _Alignas(64) float a[4 * BW];
     for (int64_t blk = first; blk < end; blk++) {
         int64_t j0 = blk * BW, width = op->units - j0 < BW ? op->units - j0 : BW;
-        if (isa == CK_ISA_AVX512) {
+        if (op->precision == CK_STREAM_BF16 || op->precision == CK_STREAM_INT8) {
+            if (isa == CK_ISA_PORTABLE) {
+                lowp_sums_portable(op, blk, trow, h_prev, a);
+                finish_portable(op, j0, width, a, h_prev, h_next);
+            } else {
+                lowp_sums_avx2(op, blk, width, trow, h_prev, a);
+                finish_avx2(op, j0, width, a, h_prev, h_next);
+            }
+        } else if (isa == CK_ISA_AVX512) {
             sums_avx512(op, blk, trow, h_prev, a);
             finish_avx512(op, j0, width, a, h_prev, h_next);
         } else if (isa == CK_ISA_AVX2) {

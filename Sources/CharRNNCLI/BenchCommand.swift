@@ -11,7 +11,8 @@ import Tensor
 ///   B streams × T steps; characters/s = B·T / median step time (after 3 warm-up steps).
 /// - eval: forward only with carried state; B·T / median window time.
 /// - sample: one stream, one character at a time, multinomial sampling from the softmax, on the
-///   path `charrnn generate` takes (`StreamStepper`, f16 weights unless `--sample-weights f32`).
+///   path `charrnn generate` takes (`StreamStepper`, f16 weights unless `--sample-weights` says
+///   f32, bf16 or int8; `sample_weights` in the output is the format that ran).
 /// The corpus is read as raw bytes, one id per distinct byte (for ASCII text such as
 /// tinyshakespeare this is the same vocabulary as PyTorch's code points). The step uses the same
 /// `Optimizer` (Adam) and global-norm clipping as `charrnn train`.
@@ -31,7 +32,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Precision of training's and evaluation's matrix products: f32 or bf16 (operands rounded to bfloat16, f32 accumulation).")
     var precision: OperandPrecision = .f32
     @Option(parsing: .unconditional, help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
-    @Option(help: "Weight format of the sampling run: f16 (generate's default) or f32 (what `generate --weights` selects).")
+    @Option(help: "Weight format of the sampling run, as `generate --weights`: f32, f16 (generate's default), bf16 or int8.")
     var sampleWeights: StreamStepper.WeightFormat = .f16
     @Flag(help: "Also measure the machine's FMA peak (f32, and bf16 where the CPU has it) on --threads threads, and report training/evaluation GFLOP/s as a share of the f32 peak.")
     var peak = false
@@ -121,10 +122,11 @@ struct BenchCommand: ParsableCommand {
             _ = model.forward(inputs: inputs, targets: targets, batchSize: batch, state: evalState, training: false)
             if step >= warmup { evalTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
         }
-        var sampleRate: Double?
+        var sampleRate: Double?, sampleFormat: StreamStepper.WeightFormat?
         if sample > 0 {
             // What `charrnn generate` runs for one sample: the one-stream stepper and TokenSampler.
             let stepper = StreamStepper(model: model, threads: threads, weightFormat: sampleWeights)
+            sampleFormat = stepper.weightFormat
             var logits = [Float](repeating: 0, count: vocab)
             var sampler = TokenSampler(options: SamplingOptions(), vocabularySize: vocab)
             var rng = RNG(seed: 0)
@@ -167,6 +169,7 @@ struct BenchCommand: ParsableCommand {
             ("vocab", "\(vocab)"), ("params", "\(model.parameters.values.count)"),
             ("train_chars_per_s", "\(Int(trainRate.rounded()))"), ("eval_chars_per_s", "\(Int(evalRate.rounded()))"),
             ("sample_chars_per_s", sampleRate.map { "\(Int($0.rounded()))" } ?? "null"),
+            ("sample_weights", sampleFormat.map { "\"\($0.rawValue)\"" } ?? "null"),
             ("peak_rss_mb", "\(usage.ru_maxrss / 1024)"),
             ("train_gflops", String(format: "%.1f", trainGFLOPs)),
             ("eval_gflops", String(format: "%.1f", evalGFLOPs)),

@@ -43,7 +43,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Compute threads.") var threads: Int = 2
     @Option(help: "Precision of the matrix products: f32 or bf16 (operands rounded to bfloat16, f32 accumulation).")
     var precision: OperandPrecision = .f32
-    @Option(help: "Score token by token through the generation path with these weights (f32 or f16), as one stream (--batch 1).")
+    @Option(help: "Score token by token through the generation path with these weights (f32, f16, bf16 or int8: see generate --help for what each costs), as one stream (--batch 1).")
     var weights: StreamStepper.WeightFormat?
     @Flag(help: "Replace ill-formed UTF-8 with U+FFFD instead of failing.") var replaceInvalid = false
     @OptionGroup var cacheOptions: TokenCacheArguments

@@ -13,18 +13,37 @@ import Tensor
 /// The copy is taken at init: later changes to the model's parameters are not seen. Not
 /// thread-safe; one caller at a time.
 public final class StreamStepper {
-    /// How the copied weights are stored. Arithmetic is f32 either way.
+    /// How the copied weights are stored. Arithmetic is f32 in every format: weights are widened
+    /// to f32 in registers and products accumulate in f32. The layer-0 table and the state stay f32.
     public enum WeightFormat: String, Sendable, CaseIterable {
         /// The model's f32 values: the same function as `LanguageModel.step`, up to rounding.
         case f32
         /// IEEE half precision (11 significant bits, relative rounding error ≤ 2⁻¹¹ per weight;
-        /// biases too): half the bytes each step reads. The layer-0 table and the state stay f32.
+        /// biases too): half the bytes each step reads.
         case f16
+        /// bfloat16 (8 significant bits, round to nearest even: relative error ≤ 2⁻⁸ per weight;
+        /// biases stay f32): half the bytes each step reads, f32's range.
+        case bf16
+        /// 8-bit integers with one f32 scale per output row (per gate row of a unit, separately for
+        /// W_ih and W_hh, and per row of the decoder): s = max|w_row| / 127, q = round(w / s) in
+        /// [−127, 127], so every weight is within s/2 of s·q; biases stay f32. A quarter of f32's
+        /// bytes. The dot products sum x·q in f32 and apply s once per row.
+        case int8
+
+        /// The engine's element type (CK_STREAM_*).
+        var kernelPrecision: Int32 {
+            switch self {
+            case .f32: Int32(CK_STREAM_F32)
+            case .f16: Int32(CK_STREAM_F16)
+            case .bf16: Int32(CK_STREAM_BF16)
+            case .int8: Int32(CK_STREAM_INT8)
+            }
+        }
     }
 
     public let config: ModelConfig
     /// The format the weights are stored in: the one asked for, except `.f32` when some weight
-    /// does not fit in f16 (|w| > 65504).
+    /// does not fit it (f16: |w| > 65504; bf16: rounds to ±∞; any format: a value not finite).
     public let weightFormat: WeightFormat
     /// Threads that share every step (the caller's and `threads − 1` workers that spin between
     /// steps and sleep when idle). Results do not depend on it.
@@ -35,6 +54,8 @@ public final class StreamStepper {
     /// Storage the operations point into (kept alive here).
     private let storage: [AlignedBuffer<Float>]
     private let halfStorage: [AlignedBuffer<Float16>]
+    /// bf16 or int8 weights in the engine's low-precision layout (bytes, in f32-sized storage).
+    private let lowStorage: [AlignedBuffer<Float>]
     private let hidden: [(AlignedBuffer<Float>, AlignedBuffer<Float>)]
     private let cells: [AlignedBuffer<Float>]
     private let logitBuffer: AlignedBuffer<Float>
@@ -136,8 +157,9 @@ public final class StreamStepper {
             Kernels.copy(embeddingPointer, into: copy, count: v * e)
             embeddingCopy = UnsafePointer(copy)
         }
-        // Half precision: every operation's packed weights, or none.
-        var halfStorage: [AlignedBuffer<Float16>] = [], format = WeightFormat.f32
+        // Half precision, bf16 or int8: every operation's packed weights, or none.
+        var halfStorage: [AlignedBuffer<Float16>] = [], lowStorage: [AlignedBuffer<Float>] = []
+        var format = WeightFormat.f32
         if weightFormat == .f16, let copies = Self.halfPrecisionCopies(of: packedWeights) {
             for i in ops.indices {
                 ops[i].packed = UnsafeRawPointer(copies[i].pointer.baseAddress!)
@@ -146,9 +168,19 @@ public final class StreamStepper {
             halfStorage = copies
             format = .f16
             packedWeights = []  // the f32 copies are no longer read
+        } else if weightFormat == .bf16 || weightFormat == .int8,
+                  let copies = Self.lowPrecisionCopies(of: packedWeights, ops: ops, format: weightFormat) {
+            for i in ops.indices {
+                ops[i].packed = UnsafeRawPointer(copies[i].pointer.baseAddress!)
+                ops[i].precision = weightFormat.kernelPrecision
+            }
+            lowStorage = copies
+            format = weightFormat
+            packedWeights = []
         }
         self.weightFormat = format
         self.halfStorage = halfStorage
+        self.lowStorage = lowStorage
         self.embeddingCopy = embeddingCopy
         self.embeddingTargets = embeddingTargets
         self.ops = ops
@@ -167,6 +199,39 @@ public final class StreamStepper {
             copies.append(half)
         }
         return copies
+    }
+
+    /// bf16 or int8 copies of packed f32 weights (one per operation, in the layout of `format`), or
+    /// nil when some value does not fit.
+    private static func lowPrecisionCopies(of packed: [AlignedBuffer<Float>], ops: [ck_stream_op],
+                                           format: WeightFormat) -> [AlignedBuffer<Float>]? {
+        var copies: [AlignedBuffer<Float>] = []
+        for (buffer, op) in zip(packed, ops) {
+            let bytes = Int(ck_stream_lowp_count(format.kernelPrecision, op.kind, op.units, op.inputs, op.recurrent))
+            let copy = AlignedBuffer<Float>(count: (bytes + 3) / 4)
+            guard ck_stream_to_lowp(format.kernelPrecision, op.kind, op.units, op.inputs, op.recurrent,
+                                    buffer.pointer.baseAddress!, copy.pointer.baseAddress!) != 0 else { return nil }
+            copies.append(copy)
+        }
+        return copies
+    }
+
+    /// The weights the steps multiply by, widened (dequantized) to f32 in PyTorch's layout: per
+    /// layer W_ih (G·H × input width; nil when layer 0 reads the table, whose sums come from the
+    /// model's f32 W_ih) and W_hh (G·H × H), and the decoder's weight (V × D). For tests.
+    func effectiveWeights() -> (layers: [(ih: [Float]?, hh: [Float])], decoder: [Float]) {
+        let precision = weightFormat.kernelPrecision
+        let unpacked = ops.map { op -> (ih: [Float], hh: [Float]) in
+            let g = Int(op.kind == Int32(CK_STREAM_LSTM) ? 4 : op.kind == Int32(CK_STREAM_GRU) ? 3 : 1)
+            var packed = [Float](repeating: 0, count: Int(ck_stream_packed_count(op.kind, op.units, op.inputs, op.recurrent)))
+            ck_stream_dequantize(precision, op.kind, op.units, op.inputs, op.recurrent, op.packed, &packed)
+            var ih = [Float](repeating: 0, count: g * Int(op.units * op.inputs))
+            var hh = [Float](repeating: 0, count: g * Int(op.units * op.recurrent))
+            ck_stream_unpack(op.kind, op.units, op.inputs, op.recurrent, packed, &ih, &hh)
+            return (ih, hh)
+        }
+        let layers = zip(ops.dropLast(), unpacked).map { op, w in (ih: op.inputs > 0 ? w.ih : nil, hh: w.hh) }
+        return (layers, unpacked.last?.ih ?? [])
     }
 
     /// Sets the state to zero (the start of a text).

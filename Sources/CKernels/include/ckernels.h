@@ -107,8 +107,14 @@ void ck_tanh(int64_t count, const float *x, float *y);
 enum { CK_STREAM_LSTM = 0, CK_STREAM_GRU = 1, CK_STREAM_RNN = 2, CK_STREAM_LINEAR = 3 };
 /// Output units per block.
 #define CK_STREAM_BLOCK 32
-/// Element types of packed operation weights: f32, or IEEE half precision (f16).
-enum { CK_STREAM_F32 = 0, CK_STREAM_F16 = 1 };
+/// Element types of packed operation weights: f32, IEEE half precision (f16), bfloat16 (bf16) or
+/// 8-bit integers with a scale per output row (int8). f32 and f16 use the layout above (f16 holds
+/// every value, biases too, as a half). bf16 and int8 use a low-precision layout: per block, the
+/// NA·32 biases as f32; for int8 then the scales s of the block's G·32 input rows (of w_ih) and of
+/// its G·32 recurrent rows (of w_hh), f32, gate q of unit j at q·32 + j; then the weights in the
+/// same order as the f32 layout, 2 bytes (the high half of ck_round_bf16(w)) or 1 byte (q) each.
+/// A block is ck_stream_lowp_count bytes / blocks long and starts 32-byte aligned.
+enum { CK_STREAM_F32 = 0, CK_STREAM_F16 = 1, CK_STREAM_BF16 = 2, CK_STREAM_INT8 = 3 };
 
 /// Elements of the packed weights of one operation.
 int64_t ck_stream_packed_count(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent);
@@ -118,12 +124,34 @@ void ck_stream_pack(int32_t kind, int64_t units, int64_t inputs, int64_t recurre
 /// Converts `count` packed f32 values to f16 (round to nearest even); returns 0 when a value does
 /// not fit (|x| > 65504, becomes ±∞), else 1.
 int32_t ck_stream_to_f16(const float *src, int64_t count, uint16_t *dst);
+/// Bytes of an operation's weights in the low-precision layout of `precision` (CK_STREAM_BF16 or
+/// CK_STREAM_INT8).
+int64_t ck_stream_lowp_count(int32_t precision, int32_t kind, int64_t units, int64_t inputs, int64_t recurrent);
+/// Converts packed f32 weights (ck_stream_pack) into the low-precision layout of `precision` at `dst`
+/// (ck_stream_lowp_count bytes, 64-byte aligned). bf16: every weight rounded by ck_round_bf16
+/// (relative error ≤ 2⁻⁸: 8 significant bits). int8: per row of w_ih and per row of w_hh (of the units of the block),
+/// s = max|w| / 127 over the row, q = round(w / s) (nearest, ties away from zero) clamped to
+/// [−127, 127], so |w − s·q| ≤ s/2; a row of zeros has s = 0. Biases are copied unchanged. Returns 0
+/// (dst then unspecified) when a value is not finite or a bf16 weight rounds to ±∞, else 1.
+int32_t ck_stream_to_lowp(int32_t precision, int32_t kind, int64_t units, int64_t inputs, int64_t recurrent,
+                          const float *packed, void *dst);
+/// The values the kernels use, back in the packed f32 layout (ck_stream_packed_count elements at
+/// `dst`): `src` holds an operation's weights of `precision` (any CK_STREAM_*). int8 weights come
+/// back as s·q rounded to f32. For tests.
+void ck_stream_dequantize(int32_t precision, int32_t kind, int64_t units, int64_t inputs, int64_t recurrent,
+                          const void *src, float *dst);
+/// The inverse of ck_stream_pack for the weights: w_ih (G·units × inputs) and w_hh (G·units ×
+/// recurrent) from packed f32 weights (either may be NULL to skip it). For tests.
+void ck_stream_unpack(int32_t kind, int64_t units, int64_t inputs, int64_t recurrent, const float *packed,
+                      float *w_ih, float *w_hh);
 /// Elements of one packed table row.
 int64_t ck_stream_table_row_count(int32_t kind, int64_t units);
 /// Packs `rows` table rows given gate-major (row r: G·units values, gate q of unit j at q·units + j).
 void ck_stream_pack_table(int32_t kind, int64_t units, int64_t rows, const float *src, float *dst);
 
-/// One operation of a step; `packed` holds f32 or f16 values per `precision` (the table is f32). A
+/// One operation of a step; `packed` holds its weights in the layout of `precision` (the table is
+/// f32). bf16 and int8 run AVX2 kernels on CPUs with AVX2 (AVX-512 ones included) and the portable
+/// ones elsewhere; int8 sums Σ x·q per row in f32 and adds s times that sum once per row. A
 /// cell reads x (inputs values, may be NULL when inputs = 0), the table
 /// row of the step's token (when table is not NULL) and h[parity] (units values); it writes
 /// h[1 − parity], updates c in place (LSTM) and copies the new h (plus x when residual, which needs
