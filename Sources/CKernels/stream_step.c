@@ -235,25 +235,30 @@ half_block_avx2(const int G, const int NA, const int HALF, const ck_stream_op *o
     }
 }
 
+// Calls HALF_BLOCK(G, NA, FLAG, op, blk, half, trow, h_prev, a) for each half of block `blk`, with the
+// cell's gate count G, accumulator count NA and the format flag as compile-time constants, so that the
+// always-inline bodies keep their accumulators in registers.
+#define DISPATCH_HALF_BLOCKS(HALF_BLOCK, FLAG)                                                       \
+    for (int64_t half = 0; half < (width > 16 ? 2 : 1); half++) {                                 \
+        switch (op->kind) {                                                                        \
+        case CK_STREAM_LSTM:                                                                       \
+            if (FLAG) HALF_BLOCK(4, 4, 1, op, blk, half, trow, h_prev, a);                         \
+            else HALF_BLOCK(4, 4, 0, op, blk, half, trow, h_prev, a);                              \
+            break;                                                                                 \
+        case CK_STREAM_GRU:                                                                        \
+            if (FLAG) HALF_BLOCK(3, 4, 1, op, blk, half, trow, h_prev, a);                         \
+            else HALF_BLOCK(3, 4, 0, op, blk, half, trow, h_prev, a);                              \
+            break;                                                                                 \
+        default:                                                                                   \
+            if (FLAG) HALF_BLOCK(1, 1, 1, op, blk, half, trow, h_prev, a);                         \
+            else HALF_BLOCK(1, 1, 0, op, blk, half, trow, h_prev, a);                              \
+            break;                                                                                 \
+        }                                                                                          \
+    }
+
 AVX2F16 static void sums_avx2(const ck_stream_op *op, int64_t blk, int64_t width, const float *trow,
                               const float *h_prev, float *a) {
-    const int f16 = op->precision == CK_STREAM_F16;
-    for (int64_t half = 0; half < (width > 16 ? 2 : 1); half++) {
-        switch (op->kind) {
-        case CK_STREAM_LSTM:
-            if (f16) half_block_avx2(4, 4, 1, op, blk, half, trow, h_prev, a);
-            else half_block_avx2(4, 4, 0, op, blk, half, trow, h_prev, a);
-            break;
-        case CK_STREAM_GRU:
-            if (f16) half_block_avx2(3, 4, 1, op, blk, half, trow, h_prev, a);
-            else half_block_avx2(3, 4, 0, op, blk, half, trow, h_prev, a);
-            break;
-        default:
-            if (f16) half_block_avx2(1, 1, 1, op, blk, half, trow, h_prev, a);
-            else half_block_avx2(1, 1, 0, op, blk, half, trow, h_prev, a);
-            break;
-        }
-    }
+    DISPATCH_HALF_BLOCKS(half_block_avx2, op->precision == CK_STREAM_F16)
 }
 
 // Low-precision weights (bf16, int8; layout in ckernels.h), AVX2 + FMA, per half block like
@@ -332,23 +337,7 @@ lowp_half_block_avx2(const int G, const int NA, const int INT8, const ck_stream_
 
 AVX2F16 static void lowp_sums_avx2(const ck_stream_op *op, int64_t blk, int64_t width, const float *trow,
                                    const float *h_prev, float *a) {
-    const int int8 = op->precision == CK_STREAM_INT8;
-    for (int64_t half = 0; half < (width > 16 ? 2 : 1); half++) {
-        switch (op->kind) {
-        case CK_STREAM_LSTM:
-            if (int8) lowp_half_block_avx2(4, 4, 1, op, blk, half, trow, h_prev, a);
-            else lowp_half_block_avx2(4, 4, 0, op, blk, half, trow, h_prev, a);
-            break;
-        case CK_STREAM_GRU:
-            if (int8) lowp_half_block_avx2(3, 4, 1, op, blk, half, trow, h_prev, a);
-            else lowp_half_block_avx2(3, 4, 0, op, blk, half, trow, h_prev, a);
-            break;
-        default:
-            if (int8) lowp_half_block_avx2(1, 1, 1, op, blk, half, trow, h_prev, a);
-            else lowp_half_block_avx2(1, 1, 0, op, blk, half, trow, h_prev, a);
-            break;
-        }
-    }
+    DISPATCH_HALF_BLOCKS(lowp_half_block_avx2, op->precision == CK_STREAM_INT8)
 }
 
 /// The portable version of `lowp_sums_avx2`: the same terms in the same order, a multiply and an

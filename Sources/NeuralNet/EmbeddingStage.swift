@@ -58,23 +58,27 @@ final class EmbeddingStage<Scalar: Real> {
     /// ∂L/∂x (T·B×E), complete once every reader of x has passed its gradient down.
     var gradient: UnsafeMutablePointer<Scalar> { gradientBuffer.pointer.baseAddress! }
 
-    /// Gathers x for `ids` (T·B ids in 0..<V, time-major), applies embedding dropout when
-    /// `training`, and decides how layer 0 reads it: from the table when `tableAllowed`, x was not
-    /// masked and the window has at least V rows (the V-row table then costs no more than the
-    /// window's own rows; the forward's bits are the same either way: one chain per element from
-    /// the bias, `Real.gemm`).
+    /// Decides how layer 0 reads x for `ids` (T·B ids in 0..<V, time-major): from the table when
+    /// `tableAllowed`, x is not masked (embedding dropout applies only when `training`) and the
+    /// window has at least V rows (the V-row table then costs no more than the window's own rows;
+    /// the forward's bits are the same either way: one chain per element from the bias,
+    /// `Real.gemm`). Gathers x and applies the dropout unless the table serves layer 0 and nothing
+    /// else reads x.
     func forward(ids: [Int32], steps t: Int, streams b: Int, training: Bool, tableAllowed: Bool,
                  key: StreamDropoutKey?, rng: inout RNG) {
         let n = t * b
         precondition(ids.count == n && n <= capacity, "embedding: \(ids.count) ids for \(t)×\(b) rows, capacity \(capacity)")
         self.ids = ids
-        self.ids.withUnsafeBufferPointer { idP in
-            ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: width,
-                                    ids: idP.baseAddress!, rows: n, into: rows)
-        }
-        dropout.forward(rows, steps: t, streams: b, training: training, key: key, rng: &rng)
-        let masked = dropout.record != .identity
+        let masked = dropout.applies(training: training)
         record = tableAllowed && !masked && n >= vocabularySize ? .table : .rows(masked: masked)
+        if rowsNeeded {
+            self.ids.withUnsafeBufferPointer { idP in
+                ModelKernels.gatherRows(table: parameters.values(encoderWeight).baseAddress!, cols: width,
+                                        ids: idP.baseAddress!, rows: n, into: rows)
+            }
+        }
+        // Unmasked (the only case that may skip the gather) this draws nothing and records identity.
+        dropout.forward(rows, steps: t, streams: b, training: training, key: key, rng: &rng)
     }
 
     /// Calls `body` with the encoder table (V×E), V and the ids of the last forward: the input of
@@ -83,13 +87,14 @@ final class EmbeddingStage<Scalar: Real> {
         ids.withUnsafeBufferPointer { body(parameters.values(encoderWeight).baseAddress!, vocabularySize, $0) }
     }
 
-    /// Whether backward needs ∂L/∂x: layer 0 read x, or another reader did.
-    private var rowsNeedGradient: Bool { record != .table || readBeyondLayer0 }
+    /// Whether the last forward's x is read (by layer 0, or by a later layer or the decoder), and so
+    /// whether backward needs ∂L/∂x.
+    private var rowsNeeded: Bool { record != .table || readBeyondLayer0 }
 
     /// Starts backward: zeroes ∂L/∂x (when anything will add to it) for the readers to add into.
     func startBackward() {
         precondition(record != nil, "embedding: backward needs a forward first")
-        if rowsNeedGradient { Kernels.fill(gradient, count: ids.count * width) }
+        if rowsNeeded { Kernels.fill(gradient, count: ids.count * width) }
     }
 
     /// Adds layer 0's ∂L/∂table (V×E) into ∂L/∂encoder; only after a `.table` forward.
@@ -103,7 +108,7 @@ final class EmbeddingStage<Scalar: Real> {
     /// dropout mask, then each row's gradient added into its id's row of ∂L/∂encoder.
     func backward() {
         precondition(record != nil, "embedding: backward needs a forward first")
-        guard rowsNeedGradient else { return }
+        guard rowsNeeded else { return }
         dropout.backward(gradient)
         ids.withUnsafeBufferPointer { idP in
             ModelKernels.scatterAddRows(gradient, cols: width, ids: idP.baseAddress!, rows: idP.count,

@@ -216,23 +216,10 @@ public struct TokenCacheKey: Sendable, Equatable {
     public init(train: [String], validation: [String], test: [String], tokenizer: TokenizerOptions,
                 validationFraction: Double, testFraction: Double, maxVocab: Int?, minCount: Int,
                 replaceInvalid: Bool) {
-        var lines = [
-            "charrnn token cache \(TokenCacheFile.formatVersion)",
-            "icu \(ICUInfo.version)",
-            "unit \(tokenizer.unit.rawValue)",
-            "normalization \(tokenizer.normalization.rawValue)",
-            "case-fold \(tokenizer.caseFold)",
-            "replace-invalid \(replaceInvalid)",
-            "max-vocab \(maxVocab.map(String.init) ?? "none")",
-            "min-count \(minCount)",
-            // Bit patterns: 0.1 and 0.1000000000000001 cut different splits.
-            "validation-fraction \(String(validationFraction.bitPattern, radix: 16))",
-            "test-fraction \(String(testFraction.bitPattern, radix: 16))",
-        ]
-        for (role, inputs) in [("train", train), ("validation", validation), ("test", test)] {
-            lines += inputs.map { "\(role) \($0)" }
-        }
-        text = lines.joined(separator: "\n") + "\n"
+        text = Self.text(leading: [], tokenizer: tokenizer, replaceInvalid: replaceInvalid,
+                         vocabularySettings: ["max-vocab \(maxVocab.map(String.init) ?? "none")", "min-count \(minCount)"],
+                         validationFraction: validationFraction, testFraction: testFraction,
+                         train: train, validation: validation, test: test)
     }
 
     /// The key of `TokenCorpus.encode`: the inputs encoded with a fixed `vocabulary` (a trained model's),
@@ -247,22 +234,32 @@ public struct TokenCacheKey: Sendable, Equatable {
             let bytes = Array(unit.utf8)
             hash.update(Array(String(bytes.count).utf8) + [0x3A] + bytes)
         }
-        let tokenizer = vocabulary.tokenizer
-        var lines = [
-            "charrnn token cache \(TokenCacheFile.formatVersion)",
-            "encode-with-vocabulary \(vocabulary.count) \(hash.finalizeHex())",
+        text = Self.text(leading: ["encode-with-vocabulary \(vocabulary.count) \(hash.finalizeHex())"],
+                         tokenizer: vocabulary.tokenizer, replaceInvalid: replaceInvalid, vocabularySettings: [],
+                         validationFraction: validationFraction, testFraction: testFraction,
+                         train: train, validation: validation, test: test)
+    }
+
+    /// The canonical text: the format line, `leading`, the ICU version and tokenizer, `vocabularySettings`,
+    /// the split fractions, then one line per input.
+    private static func text(leading: [String], tokenizer: TokenizerOptions, replaceInvalid: Bool,
+                             vocabularySettings: [String], validationFraction: Double, testFraction: Double,
+                             train: [String], validation: [String], test: [String]) -> String {
+        var lines = ["charrnn token cache \(TokenCacheFile.formatVersion)"] + leading + [
             "icu \(ICUInfo.version)",
             "unit \(tokenizer.unit.rawValue)",
             "normalization \(tokenizer.normalization.rawValue)",
             "case-fold \(tokenizer.caseFold)",
             "replace-invalid \(replaceInvalid)",
+        ] + vocabularySettings + [
+            // Bit patterns: 0.1 and 0.1000000000000001 cut different splits.
             "validation-fraction \(String(validationFraction.bitPattern, radix: 16))",
             "test-fraction \(String(testFraction.bitPattern, radix: 16))",
         ]
         for (role, inputs) in [("train", train), ("validation", validation), ("test", test)] {
             lines += inputs.map { "\(role) \($0)" }
         }
-        text = lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// The cache file's name: 32 hex digits of the SHA-256 of `text`, then `.tokens`.

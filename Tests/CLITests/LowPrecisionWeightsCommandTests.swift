@@ -8,11 +8,7 @@ import TestSupport
 @Suite(.serialized) struct LowPrecisionWeightsCommandTests {
     typealias CLI = CorpusCommandTests
 
-    static func nats(_ run: CLI.Run) throws -> Double {
-        #expect(run.status == 0, "\(run.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        return try #require(object["nats_per_unit"] as? Double)
-    }
+    static func nats(_ run: CLI.Run) throws -> Double { try WeightsCommandTests.nats(run) }
 
     @Test func evalAndGenerateTakeBF16AndInt8() throws {
         let (root, corpus, out) = try TrainEvalGenerateCommandTests.trainedRun()
