@@ -15,18 +15,11 @@
 // neither the blocking nor the tile an element lands in, nor the kernel (AVX-512, AVX2+FMA, or
 // the portable one, which calls fmaf), changes a single bit. How a caller splits rows or
 // columns between calls or threads does not either.
-#include "ckernels.h"
+#include "gemm_internal.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NR CK_PANEL_WIDTH   // columns per packed B panel (16)
-#define MR 6                // most rows per micro-kernel call
-#define KC 256              // inner-dimension slice
-#define MC 96               // rows of A packed at a time (16 micro-panels of 6)
-#define NC 2048             // columns of B packed at a time (128 panels)
-#define PREFETCH_ROWS 16    // rows of a B panel the kernels prefetch ahead
 
 // MARK: Kernel selection
 
@@ -101,7 +94,6 @@ int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * 
     }
 DEFINE_PACK_B(pack_b_f32, float, SAME)
 DEFINE_PACK_B(pack_b_f64, double, SAME)
-DEFINE_PACK_B(pack_b_bf16, float, ck_round_bf16)
 
 void ck_spack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, float *dst) {
     pack_b_f32(src, ld, transposed, 0, k, 0, n, k, dst);
@@ -109,10 +101,6 @@ void ck_spack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64
 void ck_dpack(const double *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, double *dst) {
     pack_b_f64(src, ld, transposed, 0, k, 0, n, k, dst);
 }
-
-// Rows of A are cut into ceil(m/MR) blocks of nearly equal size (25 rows: 5 blocks of 5), so no
-// block is a lone inefficient remainder. Block `bi` of `blocks` over `m` rows starts here:
-static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { return bi * m / blocks; }
 
 // Packs rows i0..<i0+mc and inner indices k0..<k0+kc of op(A) into micro-panels, one per row
 // block: the block of R rows at dst + (first row − i0)·kc, holding kc groups of R values (index
@@ -144,7 +132,6 @@ static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { retur
     }
 DEFINE_PACK_A(pack_a_f32, float, SAME)
 DEFINE_PACK_A(pack_a_f64, double, SAME)
-DEFINE_PACK_A(pack_a_bf16, float, ck_round_bf16)
 
 // A transposed A (op(A)[i][kk] = src[kk·ld + i]) with more than MC rows: packs the row blocks of every
 // MC-row block of rows 0..<m for inner indices k0..<k0+kc in one pass over the source rows, each read
@@ -168,7 +155,6 @@ DEFINE_PACK_A(pack_a_bf16, float, ck_round_bf16)
     }
 DEFINE_PACK_A_SLICE(pack_a_slice_f32, float, SAME)
 DEFINE_PACK_A_SLICE(pack_a_slice_f64, double, SAME)
-DEFINE_PACK_A_SLICE(pack_a_slice_bf16, float, ck_round_bf16)
 
 // MARK: Micro-kernels
 // kern(R, kc, ap, bp, next, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row
@@ -307,7 +293,7 @@ kern_avx512(int R, int64_t kc, const float *ap, const float *bp, int64_t next, f
 static _Thread_local void *packA = NULL, *packB = NULL;
 static _Thread_local size_t packABytes = 0, packBBytes = 0;
 
-static void *workspace(void **buffer, size_t *capacity, size_t bytes) {
+void *ck_workspace(void **buffer, size_t *capacity, size_t bytes) {
     if (bytes > *capacity) {
         free(*buffer);
         size_t rounded = (bytes + 63) / 64 * 64;
@@ -341,9 +327,9 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
         int64_t kcMax = k < KC ? k : KC, mcMax = m < MC ? m : MC;                                   \
         /* A transposed A of more than MC rows is packed a whole KC slice at a time. */             \
         int32_t wholeSlice = transA && m > MC;                                                      \
-        T *ap = workspace(&packA, &packABytes, (size_t)((wholeSlice ? m : mcMax) * kcMax) * sizeof(T)); \
+        T *ap = ck_workspace(&packA, &packABytes, (size_t)((wholeSlice ? m : mcMax) * kcMax) * sizeof(T)); \
         T *bp = packed ? NULL                                                                       \
-                       : workspace(&packB, &packBBytes,                                             \
+                       : ck_workspace(&packB, &packBBytes,                                             \
                                    (size_t)(((n < NC ? n : NC) + NR - 1) / NR * NR * kcMax) * sizeof(T)); \
         for (int64_t jc = 0; jc < n; jc += NC) {                                                    \
             int64_t nc = n - jc < NC ? n - jc : NC, panels = (nc + NR - 1) / NR;                    \
@@ -389,7 +375,6 @@ typedef void (*kernel_f64)(int, int64_t, const double *, const double *, int64_t
         }                                                                                           \
     }
 DEFINE_DRIVER(drive_f32, float, pack_a_f32, pack_a_slice_f32, pack_b_f32, kernel_f32)
-DEFINE_DRIVER(drive_bf16, float, pack_a_bf16, pack_a_slice_bf16, pack_b_bf16, kernel_f32)
 DEFINE_DRIVER(drive_f64, double, pack_a_f64, pack_a_slice_f64, pack_b_f64, kernel_f64)
 
 // The kernel this thread runs, its column count, and the 16-column kernel for a last lone panel.
@@ -413,15 +398,13 @@ void ck_sgemm_ex(int32_t operands, int32_t transA, int32_t transB, int64_t m, in
                  int32_t accumulate) {
     int64_t width;
     kernel_f32 narrow, kern = select_f32(&width, &narrow);
-    if (operands == CK_OPERANDS_BF16)
-        drive_bf16(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
-    else
-        drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
+    if (operands == CK_OPERANDS_BF16) ck_bf16_gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    else drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
 }
 
 void ck_spack_ex(int32_t operands, const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n,
                  float *dst) {
-    if (operands == CK_OPERANDS_BF16) pack_b_bf16(src, ld, transposed, 0, k, 0, n, k, dst);
+    if (operands == CK_OPERANDS_BF16) ck_bf16_pack(src, ld, transposed, k, n, dst);
     else pack_b_f32(src, ld, transposed, 0, k, 0, n, k, dst);
 }
 
@@ -429,10 +412,8 @@ void ck_sgemm_packed_ex(int32_t operands, int64_t m, int64_t n, int64_t k, const
                         const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate) {
     int64_t width;
     kernel_f32 narrow, kern = select_f32(&width, &narrow);
-    if (operands == CK_OPERANDS_BF16)
-        drive_bf16(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
-    else
-        drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
+    if (operands == CK_OPERANDS_BF16) ck_bf16_gemm_packed(m, n, k, a, lda, packed, panel0, c, ldc, accumulate);
+    else drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
 }
 
 void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const double *a,

@@ -16,13 +16,15 @@ public enum KernelFeatures {
     }
 
     /// The kernels the matrix products run with `operands`: `kernelName` for f32; for bf16,
-    /// "bf16-emulated-<kernel>": operands rounded to bf16 while packed, then the f32 FMA kernel
-    /// (the same numbers a bf16 dot-product kernel gives up to f32 rounding; there is no
-    /// AVX512-BF16 micro-kernel yet, so bf16 is not faster than f32).
+    /// "bf16-avx512bf16" (the AVX512-BF16 dot-product kernel) or "bf16-emulated-<kernel>" (fused
+    /// multiply-adds computing the same bits, on CPUs without it).
     public static func kernelName(operands: OperandPrecision) -> String {
-        operands == .bf16 ? "bf16-emulated-\(kernelName)" : kernelName
+        guard operands == .bf16 else { return kernelName }
+        return ck_bf16_dot_kernel() != 0 ? "bf16-avx512bf16" : "bf16-emulated-\(kernelName)"
     }
-
+    /// Forces the emulation of the bf16 dot-product kernel on the calling thread (`true`) or
+    /// restores the automatic choice; for tests comparing the two.
+    public static func forceBF16Emulation(_ on: Bool) { ck_force_bf16_emulation(on ? 1 : 0) }
     /// Whether the CPU has AVX512-BF16 dot products.
     public static var bf16: Bool { ck_has_bf16() != 0 }
 

@@ -4,8 +4,16 @@ import Testing
 @testable import Tensor
 
 /// Mixed-precision products (`OperandPrecision.bf16`): the rounding itself, and the products
-/// against the f32 engine on rounded copies (bit for bit) and a Double reference of the rounded
-/// operands, with the f32 engine's determinism on every path.
+/// against a scalar reference of the documented dot-product arithmetic (bit for bit, on every
+/// kernel) and a Double reference of the rounded operands, with the f32 engine's determinism on
+/// every path.
+extension GemmTests.Operands {
+    init(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, a: [Float], b: [Float], c0: [Float]) {
+        self.m = m; self.n = n; self.k = k; self.transA = transA; self.transB = transB
+        self.a = a; self.b = b; self.c0 = c0
+    }
+}
+
 @Suite(.serialized) struct BF16GemmTests {
     typealias Operands = GemmTests.Operands
 
@@ -56,19 +64,37 @@ import Testing
         return c
     }
 
-    /// The bf16 product is the f32 engine's product of the rounded operands, bit for bit, on every
-    /// shape and transpose; and it is within f32 accumulation error of the exact (Double) product
-    /// of the rounded operands.
+    /// An operand as the bf16 kernels read it: rounded to nearest even, a subnormal result a zero of its sign.
+    static func operand(_ x: Float) -> Float { flushed(OperandPrecision.roundedToBF16(x)) }
+    static func flushed(_ x: Float) -> Float { x.isSubnormal ? Float(signOf: x, magnitudeOf: 0) : x }
+
+    /// The documented arithmetic (ckernels.h, CK_OPERANDS_BF16), one scalar at a time: k in pairs,
+    /// the odd one first, each step one fused multiply-add whose subnormal result is flushed.
+    static func dotProductReference(_ ops: Operands, accumulate: Bool) -> [Float] {
+        var c = [Float](repeating: 0, count: ops.m * ops.n)
+        for i in 0..<ops.m { for j in 0..<ops.n {
+            var acc: Float = accumulate ? flushed(ops.c0[i * ops.n + j]) : 0
+            for p in stride(from: 0, to: ops.k, by: 2) {
+                let a1 = p + 1 < ops.k ? operand(ops.opA(i, p + 1)) : 0, b1 = p + 1 < ops.k ? operand(ops.opB(p + 1, j)) : 0
+                acc = flushed(acc.addingProduct(a1, b1))
+                acc = flushed(acc.addingProduct(operand(ops.opA(i, p)), operand(ops.opB(p, j))))
+            }
+            c[i * ops.n + j] = acc
+        } }
+        return c
+    }
+
+    /// The bf16 product is the documented dot-product arithmetic bit for bit, on every shape and
+    /// transpose, on this CPU's kernel (AVX512-BF16's vdpbf16ps where the CPU has it); and it is
+    /// within f32 accumulation error of the exact (Double) product of the rounded operands.
     @Test(arguments: GemmTests.transposes)
-    func equalsTheF32EngineOnRoundedOperands(transA: Bool, transB: Bool) {
+    func equalsTheDotProductArithmetic(transA: Bool, transB: Bool) {
         for (m, n, k) in GemmTests.shapes {
             let ops = Operands(m: m, n: n, k: k, transA: transA, transB: transB, seed: UInt64(m * 131 + n * 7 + k))
             for accumulate in [false, true] {
                 let got = Self.bf16Product(ops, accumulate: accumulate)
-                var want = ops.c0
-                Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: Self.rounded(ops.a), lda: ops.lda,
-                           b: Self.rounded(ops.b), ldb: ops.ldb, c: &want, ldc: n, accumulate: accumulate)
-                #expect(got == want, "\(m)×\(n)×\(k) \(transA) \(transB) accumulate \(accumulate)")
+                #expect(got.map(Self.bits) == Self.dotProductReference(ops, accumulate: accumulate).map(Self.bits),
+                        "\(m)×\(n)×\(k) \(transA) \(transB) accumulate \(accumulate) on \(KernelFeatures.kernelName(operands: .bf16))")
                 // Against Double: |error| ≤ γ_k Σ|a||b| (+ |c₀|), γ_k ≈ k·2⁻²⁴ for f32 accumulation.
                 var reference = [Double](repeating: 0, count: m * n), magnitude = reference
                 Double.gemm(operands: .bf16, transA: transA, transB: transB, m: m, n: n, k: k,
@@ -86,6 +112,56 @@ import Testing
         }
     }
 
+    /// The edges of the arithmetic — subnormal operands and accumulators of both signs, products and
+    /// sums that underflow, signed zeros, infinities, odd k — on the dot-product kernel, its AVX2
+    /// emulation and the portable one: each equal to the reference bit for bit. (On a CPU without
+    /// AVX512-BF16 the first two are the same kernel.)
+    @Test func edgeCasesAgreeOnEveryKernel() {
+        var rng = RNG(seed: 41)
+        func value() -> Float {
+            let x = rng.nextFloat() * 2 - 1
+            switch rng.next() % 40 {
+            case 0: return x * 0x1p-128                     // subnormal in bf16 and f32
+            case 1: return x * 0x1p-62                      // products near the smallest normal
+            case 2: return x * 0x1p-64
+            case 3: return -0.0
+            case 4: return 0
+            case 5: return x < 0 ? -.infinity : .infinity
+            default: return x
+            }
+        }
+        for (m, n, k) in [(7, 33, 9), (13, 17, 64), (6, 48, 3), (25, 80, 257)] {
+            for (transA, transB) in GemmTests.transposes {
+                let ops = Operands(m: m, n: n, k: k, transA: transA, transB: transB,
+                                   a: (0..<(m * k)).map { _ in value() }, b: (0..<(k * n)).map { _ in value() },
+                                   c0: (0..<(m * n)).map { _ in value() })
+                for accumulate in [false, true] {
+                    let want = Self.dotProductReference(ops, accumulate: accumulate).map(Self.bits)
+                    let native = Self.bf16Product(ops, accumulate: accumulate)
+                    KernelFeatures.forceBF16Emulation(true)
+                    let emulated = Self.bf16Product(ops, accumulate: accumulate)
+                    KernelFeatures.forcePortable(true)
+                    let portable = Self.bf16Product(ops, accumulate: accumulate)
+                    KernelFeatures.forcePortable(false)
+                    KernelFeatures.forceBF16Emulation(false)
+                    let label = "\(m)×\(n)×\(k) \(transA) \(transB) accumulate \(accumulate)"
+                    #expect(native.map(Self.bits) == want, "\(label) \(KernelFeatures.kernelName(operands: .bf16))")
+                    #expect(emulated.map(Self.bits) == want, "\(label) emulated")
+                    #expect(portable.map(Self.bits) == want, "\(label) portable")
+                }
+            }
+        }
+    }
+
+    /// A CPU with AVX512-BF16 runs the dot-product kernel.
+    @Test func theDotProductKernelRunsWhereTheCPUHasIt() {
+        let name = KernelFeatures.kernelName(operands: .bf16)
+        #expect(name == (KernelFeatures.bf16 && KernelFeatures.kernelName == "avx512" ? "bf16-avx512bf16" : "bf16-emulated-\(KernelFeatures.kernelName)"))
+        KernelFeatures.forceBF16Emulation(true)
+        #expect(KernelFeatures.kernelName(operands: .bf16) == "bf16-emulated-\(KernelFeatures.kernelName)")
+        KernelFeatures.forceBF16Emulation(false)
+    }
+
     /// Rounding the operands loses information: the bf16 product differs from the f32 one, by about
     /// bf16's relative step 2⁻⁸ per operand (so this test fails if `.bf16` silently ran in f32).
     @Test func differsFromF32ByBF16Rounding() {
@@ -101,7 +177,7 @@ import Testing
         }
     }
 
-    /// Determinism: threads 1 = 2 = 3, portable kernel = vector kernel, packed = unpacked.
+    /// Determinism: threads 1 = 2 = 3, portable kernel = emulation = dot-product kernel, packed = unpacked.
     @Test func deterministicOnEveryPath() {
         for (m, n, k) in [(97, 45, 300), (50, 512, 128), (3, 2051, 5)] {
             for (transA, transB) in GemmTests.transposes {
@@ -109,9 +185,13 @@ import Testing
                 let one = Self.bf16Product(ops, accumulate: true)
                 #expect(Self.bf16Product(ops, accumulate: true, threads: 2) == one)
                 #expect(Self.bf16Product(ops, accumulate: true, threads: 3) == one)
+                KernelFeatures.forceBF16Emulation(true)
+                let emulated = Self.bf16Product(ops, accumulate: true)
                 KernelFeatures.forcePortable(true)
                 let portable = Self.bf16Product(ops, accumulate: true)
                 KernelFeatures.forcePortable(false)
+                KernelFeatures.forceBF16Emulation(false)
+                #expect(emulated == one, "\(m)×\(n)×\(k) \(transA) \(transB) emulated")
                 #expect(portable == one, "\(m)×\(n)×\(k) \(transA) \(transB)")
             }
         }

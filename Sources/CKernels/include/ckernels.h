@@ -42,10 +42,14 @@ void ck_dgemm_packed(int64_t m, int64_t n, int64_t k, const double *a, int64_t l
                      const double *packed, int64_t panel0, double *c, int64_t ldc, int32_t accumulate);
 
 /// Operand precision of the f32 products. CK_OPERANDS_F32: A and B as stored. CK_OPERANDS_BF16:
-/// every element of A and B is rounded to bfloat16 (round to nearest even, ck_round_bf16) as it is
-/// packed, and the product is computed in f32 exactly as ck_sgemm computes it — the product of two
-/// bf16 values is exact in f32, so this is bf16 × bf16 with f32 accumulation (mixed precision).
-/// Same determinism contract as ck_sgemm.
+/// bf16 × bf16 products accumulated in f32 (mixed precision), the arithmetic of AVX512-BF16's
+/// vdpbf16ps on every CPU: each element of A and B is rounded to bfloat16 (ck_round_bf16) and a
+/// subnormal result flushed to a zero of its sign; k is taken in pairs (0, 1), (2, 3), …, a last
+/// lone k paired with a zero; per pair C[i][j] becomes F(F(C + a[k+1]·b[k+1]) + a[k]·b[k]), each
+/// addition rounded once (a product of two bf16 values is exact in f32), F flushing a subnormal
+/// result to a zero of its sign (C, when accumulated into, is flushed first). CPUs with AVX512-BF16
+/// run the dot-product kernel, others emulate it bit for bit (see ck_bf16_dot_kernel). Same
+/// determinism contract as ck_sgemm.
 enum { CK_OPERANDS_F32 = 0, CK_OPERANDS_BF16 = 1 };
 /// x rounded to the nearest bfloat16 (ties to even), as an f32 whose low 16 bits are 0; ±inf stay,
 /// finite values past bf16's largest round to ±inf, every NaN becomes the quiet NaN 0x7FC00000.
@@ -56,11 +60,12 @@ void ck_round_bf16_array(const float *src, float *dst, int64_t count);
 void ck_sgemm_ex(int32_t operands, int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
                  const float *a, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
                  int32_t accumulate);
-/// ck_spack with B rounded to bf16 when `operands` is CK_OPERANDS_BF16.
+/// ck_spack, or for CK_OPERANDS_BF16 B packed as bf16 pairs (in the first half of the same
+/// ck_packed_count floats), to be multiplied only by ck_sgemm_packed_ex(CK_OPERANDS_BF16, …).
 void ck_spack_ex(int32_t operands, const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n,
                  float *dst);
-/// ck_sgemm_packed with A rounded to bf16 as it is packed when `operands` is CK_OPERANDS_BF16 (B
-/// keeps the precision it was packed with: pack it with ck_spack_ex(CK_OPERANDS_BF16, …)).
+/// ck_sgemm_packed with the operand precision `operands`; `packed` must come from ck_spack_ex with
+/// the same `operands`.
 void ck_sgemm_packed_ex(int32_t operands, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                         const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate);
 
@@ -192,6 +197,12 @@ void ck_stream_run(ck_stream_team *team, const ck_stream_op *ops, int32_t count,
 enum { CK_PEAK_F32 = 0, CK_PEAK_BF16 = 1 };
 /// 1 when the CPU has AVX512-BF16 dot products.
 int32_t ck_has_bf16(void);
+/// 1 when the calling thread's CK_OPERANDS_BF16 products run the AVX512-BF16 dot-product kernel;
+/// 0 when they run its emulation (AVX2+FMA, or portable while ck_force_portable(1) is in effect).
+int32_t ck_bf16_dot_kernel(void);
+/// Forces (1) the emulation of the bf16 dot-product kernel on the calling thread, or restores the
+/// automatic choice (0); for tests comparing the two.
+void ck_force_bf16_emulation(int32_t on);
 /// The arithmetic rate, GFLOP/s summed over `threads` threads that each run for about `seconds`:
 /// 12 independent chains of vector FMAs (f32; the width of the kernel `ck_gemm_isa` picks) or of
 /// bf16 dot products (32 products per instruction, 2 flops each). 0 for bf16 on a CPU without it.

@@ -1,0 +1,34 @@
+// Shared by the GEMM engine's files (gemm.c: f32 and f64; gemm_bf16.c: bf16 operands): the blocking
+// parameters and the row-block split. Not part of the package's C interface.
+#ifndef CK_GEMM_INTERNAL_H
+#define CK_GEMM_INTERNAL_H
+#include "ckernels.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#define NR CK_PANEL_WIDTH   // columns per packed B panel (16)
+#define MR 6                // most rows per micro-kernel call
+#ifndef KC
+#define KC 256              // inner-dimension slice (even: bf16 pairs never straddle two slices)
+#endif
+#ifndef MC
+#define MC 96               // rows of A packed at a time (16 micro-panels of 6)
+#endif
+#define NC 2048             // columns of B packed at a time (128 panels)
+#define PREFETCH_ROWS 16    // rows of a B panel the kernels prefetch ahead
+
+// Rows of A are cut into ceil(m/MR) blocks of nearly equal size (25 rows: 5 blocks of 5), so no
+// block is a lone inefficient remainder. Block `bi` of `blocks` over `m` rows starts here:
+static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { return bi * m / blocks; }
+
+// A 64-byte aligned per-thread buffer of at least `bytes`, grown on demand and kept for the
+// thread's lifetime (`buffer`/`capacity` are the caller's _Thread_local slots).
+void *ck_workspace(void **buffer, size_t *capacity, size_t bytes);
+
+// The products of gemm_bf16.c (CK_OPERANDS_BF16), called by the entry points in gemm.c.
+void ck_bf16_gemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                  const float *b, int64_t ldb, float *c, int64_t ldc, int32_t accumulate);
+void ck_bf16_pack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, float *dst);
+void ck_bf16_gemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
+                         int64_t panel0, float *c, int64_t ldc, int32_t accumulate);
+#endif
