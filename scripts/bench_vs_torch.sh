@@ -4,6 +4,7 @@
 #
 # Usage: scripts/bench_vs_torch.sh [CORPUS] [STEPS]
 #   env: CELLS="lstm gru"  HIDDEN="128 256 512 1024"  THREADS=2  REPEAT=1  PYTHON=...
+#        PRECISION=f32|bf16 (bf16: PyTorch under --autocast bf16, charrnn with --precision bf16)
 # Builds charrnn in release first. The machine is shared: quote ratios, not absolute numbers;
 # REPEAT>1 alternates the two REPEAT times and reports the best of each.
 set -euo pipefail
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 CORPUS=${1:-../shared/corpora/tinyshakespeare.txt}
 STEPS=${2:-10}
 REPEAT=${REPEAT:-1}
+PRECISION=${PRECISION:-f32}
+TORCH_EXTRA=(); [ "$PRECISION" = bf16 ] && TORCH_EXTRA=(--autocast bf16)
 source scripts/bench_common.sh
 
 printf '%-5s %5s | %10s %10s %6s | %10s %10s %6s | %8s %8s %6s | %7s %7s | %6s\n' \
@@ -20,9 +23,9 @@ for cell in $CELLS; do
     tt=(); ot=(); te=(); oe=(); ts=(); os=(); tr=0; orss=0; gf=0
     for _ in $(seq "$REPEAT"); do
       t=$("$PYTHON" "$TORCH_BENCH" "$CORPUS" --cell "$cell" --hidden "$h" --layers 2 --embed 64 --batch 50 \
-            --seq 50 --steps "$STEPS" --threads "$THREADS" --json)
+            --seq 50 --steps "$STEPS" --threads "$THREADS" ${TORCH_EXTRA[@]+"${TORCH_EXTRA[@]}"} --json)
       o=$("$BIN" bench --cell "$cell" --hidden "$h" --layers 2 --embed 64 --batch 50 --bptt 50 \
-            --steps "$STEPS" --threads "$THREADS" --json "$CORPUS")
+            --steps "$STEPS" --threads "$THREADS" --precision "$PRECISION" --json "$CORPUS")
       tt+=("$(field "$t" train_chars_per_s)"); ot+=("$(field "$o" train_chars_per_s)")
       te+=("$(field "$t" eval_chars_per_s)"); oe+=("$(field "$o" eval_chars_per_s)")
       ts+=("$(field "$t" sample_chars_per_s)"); os+=("$(field "$o" sample_chars_per_s)")

@@ -130,7 +130,7 @@ extension GemmTests.Operands {
             default: return x
             }
         }
-        for (m, n, k) in [(7, 33, 9), (13, 17, 64), (6, 48, 3), (25, 80, 257)] {
+        for (m, n, k) in [(7, 33, 9), (13, 17, 64), (6, 48, 3), (25, 80, 257), (9, 40, 1031)] {  // 1031: three 512-k slices
             for (transA, transB) in GemmTests.transposes {
                 let ops = Operands(m: m, n: n, k: k, transA: transA, transB: transB,
                                    a: (0..<(m * k)).map { _ in value() }, b: (0..<(k * n)).map { _ in value() },
