@@ -3,8 +3,10 @@ import CKernels
 /// The precision of the operands of a matrix product (mixed precision): `.f32` multiplies the
 /// values as stored; `.bf16` rounds every element of both operands to bfloat16 (8 significand
 /// bits, round to nearest even) and accumulates the exact products in f32 — what `torch.autocast`
-/// with `dtype=torch.bfloat16` does to a CPU matrix product. Everything else (weights, gradients,
-/// optimizer moments, cell state, softmax, loss) stays f32.
+/// with `dtype=torch.bfloat16` does to a CPU matrix product — with the arithmetic of AVX512-BF16's
+/// dot-product instruction on every CPU (k in pairs, subnormals flushed; `ckernels.h` has the
+/// definition). Everything else (weights, gradients, optimizer moments, cell state, softmax, loss)
+/// stays f32.
 public enum OperandPrecision: String, Sendable, Codable, CaseIterable, Hashable {
     case f32, bf16
 

@@ -2,9 +2,10 @@
 // 2-layer LSTM (B = 50 streams, T = 50 steps, hidden H): the whole-window products and the
 // per-step products against a pre-packed W_hhᵀ, best of 7 runs, GFLOP/s. Build and run:
 //
-//   clang -O2 -ISources/CKernels/include scripts/gemm/bench_gemm.c Sources/CKernels/gemm.c \
-//       Sources/CKernels/peak.c -o /tmp/bench_gemm -lpthread -lm
-//   /tmp/bench_gemm THREADS H        # e.g. 1 512; compare with `charrnn bench --peak`
+//   clang -O2 -ISources/CKernels/include -ISources/CKernels scripts/gemm/bench_gemm.c \
+//       Sources/CKernels/gemm.c Sources/CKernels/gemm_bf16.c Sources/CKernels/peak.c \
+//       -o /tmp/bench_gemm -lpthread -lm
+//   /tmp/bench_gemm THREADS H [f32|bf16|bf16-emulated]   # e.g. 1 512; compare with `charrnn bench --peak`
 //
 // Threads split the whole-window products by rows (or columns) as ParallelGemm does, and the
 // per-step products by streams (each thread its B/threads rows, both sharing the packed matrix)
@@ -36,14 +37,19 @@ typedef struct {
     float *c;
 } Job;
 
+// Operand precision of every product (CK_OPERANDS_F32 or CK_OPERANDS_BF16), and whether bf16 runs
+// the emulation of the dot-product kernel (set per thread).
+static int operands = CK_OPERANDS_F32, emulated = 0;
+
 static void *runJob(void *argument) {
     Job *j = argument;
+    ck_force_bf16_emulation(emulated);
     if (j->packed) {
         for (long t = 0; t < j->steps; t++)
-            ck_sgemm_packed(j->m, j->n, j->k, j->a + t * j->rowsPerStep * j->lda, j->lda, j->b, j->panel0,
-                            j->c + t * j->rowsPerStep * j->ldc, j->ldc, 0);
+            ck_sgemm_packed_ex(operands, j->m, j->n, j->k, j->a + t * j->rowsPerStep * j->lda, j->lda, j->b,
+                               j->panel0, j->c + t * j->rowsPerStep * j->ldc, j->ldc, 0);
     } else {
-        ck_sgemm(j->transA, j->transB, j->m, j->n, j->k, j->a, j->lda, j->b, j->ldb, j->c, j->ldc, 0);
+        ck_sgemm_ex(operands, j->transA, j->transB, j->m, j->n, j->k, j->a, j->lda, j->b, j->ldb, j->c, j->ldc, 0);
     }
     return NULL;
 }
@@ -85,7 +91,7 @@ static void window(const char *name, int transA, int transB, long m, long n, lon
 // T per-step products h_{t−1}·W_hhᵀ (B×G·H×H) against W_hhᵀ packed once, streams split between threads.
 static void perStep(long streams, long g, long h, long steps, int threads) {
     float *w = filled(g * h, 5), *packed = filled(ck_packed_count(h, g), 1);
-    ck_spack(w, h, 1, h, g, packed);
+    ck_spack_ex(operands, w, h, 1, h, g, packed);
     float *a = filled(steps * streams * h, 7), *c = filled(steps * streams * g, 3);
     Job jobs[8];
     for (int t = 0; t < threads; t++) {
@@ -101,9 +107,18 @@ static void perStep(long streams, long g, long h, long steps, int threads) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1;
     long h = argc > 2 ? atol(argv[2]) : 512;
-    if (threads < 1 || threads > 8 || h < 1) { fprintf(stderr, "usage: bench_gemm THREADS(1-8) H\n"); return 2; }
+    const char *precision = argc > 3 ? argv[3] : "f32";
+    if (!strcmp(precision, "bf16")) operands = CK_OPERANDS_BF16;
+    else if (!strcmp(precision, "bf16-emulated")) operands = CK_OPERANDS_BF16, emulated = 1;
+    else if (strcmp(precision, "f32")) precision = NULL;
+    if (threads < 1 || threads > 8 || h < 1 || !precision) {
+        fprintf(stderr, "usage: bench_gemm THREADS(1-8) H [f32|bf16|bf16-emulated]\n");
+        return 2;
+    }
     long rows = 2500, g = 4 * h, v = 65;
     printf("f32 FMA peak, %d thread(s): %.1f GFLOP/s\n", threads, ck_peak_gflops(0, threads, 0.3));
+    if (operands == CK_OPERANDS_BF16)
+        printf("bf16 dot-product peak: %.1f GFLOP/s; products: %s\n", ck_peak_gflops(1, threads, 0.3), precision);
     window("input projection X·W_ihᵀ", 0, 1, rows, g, h, threads);
     window("weight gradient dGᵀ·X", 1, 0, g, h, rows, threads);
     window("input gradient dG·W_ih", 0, 0, rows, h, g, threads);
