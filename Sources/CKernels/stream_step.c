@@ -464,8 +464,8 @@ static void run_blocks(const ck_stream_op *op, int64_t first, int64_t end, int32
 //
 // When another process keeps a core busy, two threads can be slower than one: the worker is
 // descheduled while it holds a block, or shares a core with the caller. So the caller measures:
-// its steps come in periods of STEP_PERIOD, run with the team or alone, and it keeps the mode
-// whose last period was faster (see next_period). Spin-waits pause briefly, then yield the core,
+// its steps come in periods of STEP_PERIOD, run with the team or alone, and it keeps the team only
+// while its last period was clearly faster (see next_period). Spin-waits pause briefly, then yield the core,
 // then sleep.
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -647,8 +647,9 @@ static void run_serial(const ck_stream_op *ops, int32_t count, int32_t token, in
 }
 
 /// Counts a step and, at the end of a period of STEP_PERIOD steps, records the period's mean
-/// step time for its mode and picks the next period's mode: the team, unless the last period
-/// alone was 5 % faster than the last one with the team. The mode not chosen is measured again
+/// step time for its mode and picks the next period's mode: the caller alone, unless the last
+/// period with the team was 5 % faster than the last one alone (before both are measured: the
+/// team). The mode not chosen is measured again
 /// (one probe period) after `interval` periods, which doubles up to MAX_INTERVAL each time a
 /// probe confirms the choice.
 static void next_period(ck_stream_team *team) {
@@ -657,7 +658,8 @@ static void next_period(ck_stream_team *team) {
     if (team->periodStart > 0) {
         double mean = (now - team->periodStart) / STEP_PERIOD;
         if (team->solo) team->soloStep = mean; else team->teamStep = mean;
-        int32_t preferred = team->soloStep > 0 && team->teamStep > 0 && team->soloStep < 0.95 * team->teamStep;
+        // The team only where it pays: alone unless the team's last period was 5 % faster.
+        int32_t preferred = team->soloStep > 0 && team->teamStep > 0 && !(team->teamStep < 0.95 * team->soloStep);
         if (team->probing) {
             team->probing = 0;
             team->sinceProbe = 0;
