@@ -5,6 +5,8 @@
 #
 # Usage: scripts/quality_vs_torch.sh [MINUTES] [OUT] [-- extra charrnn train options]
 #   env: PYTHON=...  SKIP_TORCH=1 (only charrnn; reuses OUT/torch.jsonl if present)
+#        TORCH_ARGS="--autocast bf16" (extra options of the PyTorch script; with `-- --precision bf16`
+#        for charrnn this compares the two mixed precisions)
 # Defaults match the reference script: 2×512 LSTM, E=64, dropout 0.25 (not on the embedding),
 # B=50, T=100, Adam 2e-3, clip-norm 5, evaluation every 200 steps, PyTorch's module initialization.
 set -euo pipefail
@@ -22,7 +24,8 @@ rm -rf "$OUT/charrnn"
   --batch 50 --bptt 100 --optimizer adam --lr 2e-3 --clip-norm 5 --val-fraction 0.05 --test-fraction 0.05 \
   --eval-every 200 --time-limit "${MINUTES}m" --out "$OUT/charrnn" "$@" > "$OUT/charrnn.log" 2>&1
 if [ -z "${SKIP_TORCH:-}" ]; then
-  "$PYTHON" ../shared/bench/torch_time_to_quality.py "$CORPUS" --minutes "$MINUTES" > "$OUT/torch.jsonl"
+  # shellcheck disable=SC2086 # TORCH_ARGS is a list of options
+  "$PYTHON" ../shared/bench/torch_time_to_quality.py "$CORPUS" --minutes "$MINUTES" ${TORCH_ARGS:-} > "$OUT/torch.jsonl"
 fi
 "$PYTHON" - "$OUT" <<'PY'
 import json, sys

@@ -94,7 +94,15 @@ AVX512 static void bf16_pairs_avx512(const float *lo, const float *hi, int64_t c
 
 // Whether the packing loops may use the AVX-512 conversions (the same bits as bf16_bits; the
 // portable path, forced in tests, takes the scalar loops).
-static inline int32_t simd_packing(void) { return ck_gemm_isa() == CK_ISA_AVX512; }
+static int32_t has_avx512bw_vl(void) {
+    static int32_t cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    }
+    return cached;
+}
+static inline int32_t simd_packing(void) { return ck_gemm_isa() == CK_ISA_AVX512 && has_avx512bw_vl(); }
 
 // Packs rows k0..<k0+kc (k0 even) and columns j0..<j0+nc of op(B) into panels of `pairs` words ×
 // 16 columns: panel p at dst + p·16·pairs, word q·16 + j holding columns j0+16p+j of rows k0+2q
