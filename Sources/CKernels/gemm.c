@@ -229,17 +229,6 @@ kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float 
     }
 }
 
-// Calls BODY(rows, …) with the row count R as a compile-time constant (1…MR), so that the
-// accumulator arrays of the always-inline bodies become registers.
-#define DISPATCH_ROWS(R, BODY, ...)                                                                \
-    switch (R) {                                                                                   \
-    case 1: BODY(1, __VA_ARGS__); break;                                                           \
-    case 2: BODY(2, __VA_ARGS__); break;                                                           \
-    case 3: BODY(3, __VA_ARGS__); break;                                                           \
-    case 4: BODY(4, __VA_ARGS__); break;                                                           \
-    case 5: BODY(5, __VA_ARGS__); break;                                                           \
-    default: BODY(MR, __VA_ARGS__); break;                                                         \
-    }
 
 __attribute__((target("avx2,fma"))) static void
 kern_avx2(int R, int64_t kc, const float *ap, const float *bp, int64_t next, float *c, int64_t ldc,

@@ -292,15 +292,6 @@ kern_bf16_avx2_rows(const int R, int64_t kp, const float *ap, const uint32_t *bp
     }
 }
 
-#define DISPATCH_ROWS(R, BODY, ...)                                                                \
-    switch (R) {                                                                                   \
-    case 1: BODY(1, __VA_ARGS__); break;                                                           \
-    case 2: BODY(2, __VA_ARGS__); break;                                                           \
-    case 3: BODY(3, __VA_ARGS__); break;                                                           \
-    case 4: BODY(4, __VA_ARGS__); break;                                                           \
-    case 5: BODY(5, __VA_ARGS__); break;                                                           \
-    default: BODY(MR, __VA_ARGS__); break;                                                         \
-    }
 
 __attribute__((target("avx2,fma"))) static void
 kern_bf16_avx2(int R, int64_t kp, const void *ap, int64_t rs, const uint32_t *bp, int64_t next, float *c,

@@ -21,6 +21,18 @@
 // block is a lone inefficient remainder. Block `bi` of `blocks` over `m` rows starts here:
 static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { return bi * m / blocks; }
 
+// Calls BODY(rows, …) with the row count R as a compile-time constant (1…MR), so that the
+// accumulator arrays of the always-inline kernel bodies become registers.
+#define DISPATCH_ROWS(R, BODY, ...)                                                                \
+    switch (R) {                                                                                   \
+    case 1: BODY(1, __VA_ARGS__); break;                                                           \
+    case 2: BODY(2, __VA_ARGS__); break;                                                           \
+    case 3: BODY(3, __VA_ARGS__); break;                                                           \
+    case 4: BODY(4, __VA_ARGS__); break;                                                           \
+    case 5: BODY(5, __VA_ARGS__); break;                                                           \
+    default: BODY(MR, __VA_ARGS__); break;                                                         \
+    }
+
 // A 64-byte aligned per-thread buffer of at least `bytes`, grown on demand and kept for the
 // thread's lifetime (`buffer`/`capacity` are the caller's _Thread_local slots).
 void *ck_workspace(void **buffer, size_t *capacity, size_t bytes);

@@ -57,6 +57,18 @@ extension GemmTests.Operands {
 
     static func rounded(_ values: [Float]) -> [Float] { values.map(OperandPrecision.roundedToBF16) }
 
+    /// `body` on this CPU's bf16 kernel, on the emulation of the dot-product kernel, and on the
+    /// portable kernel (the same kernel twice on a CPU without AVX512-BF16).
+    static func onEveryKernel<T>(_ body: () -> T) -> (native: T, emulated: T, portable: T) {
+        let native = body()
+        KernelFeatures.forceBF16Emulation(true)
+        defer { KernelFeatures.forceBF16Emulation(false) }
+        let emulated = body()
+        KernelFeatures.forcePortable(true)
+        defer { KernelFeatures.forcePortable(false) }
+        return (native, emulated, body())
+    }
+
     static func bf16Product(_ ops: Operands, accumulate: Bool, threads: Int = 1) -> [Float] {
         var c = ops.c0
         ParallelGemm.gemm(threads: threads, operands: .bf16, transA: ops.transA, transB: ops.transB, m: ops.m, n: ops.n,
@@ -137,13 +149,7 @@ extension GemmTests.Operands {
                                    c0: (0..<(m * n)).map { _ in value() })
                 for accumulate in [false, true] {
                     let want = Self.dotProductReference(ops, accumulate: accumulate).map(Self.bits)
-                    let native = Self.bf16Product(ops, accumulate: accumulate)
-                    KernelFeatures.forceBF16Emulation(true)
-                    let emulated = Self.bf16Product(ops, accumulate: accumulate)
-                    KernelFeatures.forcePortable(true)
-                    let portable = Self.bf16Product(ops, accumulate: accumulate)
-                    KernelFeatures.forcePortable(false)
-                    KernelFeatures.forceBF16Emulation(false)
+                    let (native, emulated, portable) = Self.onEveryKernel { Self.bf16Product(ops, accumulate: accumulate) }
                     let label = "\(m)×\(n)×\(k) \(transA) \(transB) accumulate \(accumulate)"
                     #expect(native.map(Self.bits) == want, "\(label) \(KernelFeatures.kernelName(operands: .bf16))")
                     #expect(emulated.map(Self.bits) == want, "\(label) emulated")
@@ -185,12 +191,7 @@ extension GemmTests.Operands {
                 let one = Self.bf16Product(ops, accumulate: true)
                 #expect(Self.bf16Product(ops, accumulate: true, threads: 2) == one)
                 #expect(Self.bf16Product(ops, accumulate: true, threads: 3) == one)
-                KernelFeatures.forceBF16Emulation(true)
-                let emulated = Self.bf16Product(ops, accumulate: true)
-                KernelFeatures.forcePortable(true)
-                let portable = Self.bf16Product(ops, accumulate: true)
-                KernelFeatures.forcePortable(false)
-                KernelFeatures.forceBF16Emulation(false)
+                let (_, emulated, portable) = Self.onEveryKernel { Self.bf16Product(ops, accumulate: true) }
                 #expect(emulated == one, "\(m)×\(n)×\(k) \(transA) \(transB) emulated")
                 #expect(portable == one, "\(m)×\(n)×\(k) \(transA) \(transB)")
             }
