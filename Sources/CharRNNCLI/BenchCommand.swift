@@ -34,7 +34,7 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Characters to sample for the sampling rate (0 to skip).") var sample: Int = 500
     @Option(help: "Weight format of the sampling run, as `generate --weights`: f32, f16 (generate's default), bf16 or int8.")
     var sampleWeights: StreamStepper.WeightFormat = .f16
-    @Flag(help: "Also measure the machine's FMA peak (f32, and bf16 where the CPU has it) on --threads threads, and report training/evaluation GFLOP/s as a share of the f32 peak.")
+    @Flag(help: "Also measure the machine's FMA peak (f32, and bf16 where the CPU has it) on --threads threads, and report training/evaluation GFLOP/s as a share of the peak of the arithmetic the products run (bf16 dot products for --precision bf16 on AVX512-BF16, else f32).")
     var peak = false
     @Flag(help: "Print one JSON object.") var json = false
     @Argument(help: "Corpus file (read as bytes).") var corpus: String
@@ -156,10 +156,16 @@ struct BenchCommand: ParsableCommand {
         var peakFields: [(String, String)] = [("kernel", "\"\(KernelFeatures.kernelName(operands: precision))\""),
                                               ("precision", "\"\(precision.rawValue)\"")]
         if peak, let f32 = KernelFeatures.peakGFLOPs(threads: threads) {
+            let bf16 = KernelFeatures.peakGFLOPs(bf16: true, threads: threads)
+            // The share is of the peak of the arithmetic the products run: bf16 dot products for
+            // --precision bf16 on the dot-product kernel, f32 FMAs otherwise (the emulation included).
+            let dot = precision == .bf16 && KernelFeatures.kernelName(operands: .bf16) == "bf16-avx512bf16"
+            let reference = dot ? bf16 ?? f32 : f32
             peakFields += [("peak_f32_gflops", String(format: "%.1f", f32)),
-                           ("peak_bf16_gflops", KernelFeatures.peakGFLOPs(bf16: true, threads: threads).map { String(format: "%.1f", $0) } ?? "null"),
-                           ("train_peak_share", String(format: "%.3f", trainGFLOPs / f32)),
-                           ("eval_peak_share", String(format: "%.3f", evalGFLOPs / f32))]
+                           ("peak_bf16_gflops", bf16.map { String(format: "%.1f", $0) } ?? "null"),
+                           ("peak_share_of", dot ? "\"bf16\"" : "\"f32\""),
+                           ("train_peak_share", String(format: "%.3f", trainGFLOPs / reference)),
+                           ("eval_peak_share", String(format: "%.3f", evalGFLOPs / reference))]
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

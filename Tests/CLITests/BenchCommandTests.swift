@@ -46,6 +46,25 @@ import Tensor
         #expect(share >= low - 0.0005 && share <= high + 0.0005, "share \(share) vs \(train) / \(peak)")
         #expect(["avx512", "avx2", "portable"].contains(object["kernel"] as? String ?? ""))
         #expect((object["peak_bf16_gflops"] is NSNull) == !KernelFeatures.bf16)
+        #expect(object["peak_share_of"] as? String == "f32")
+    }
+
+    /// With `--precision bf16` on the dot-product kernel the shares are of the bf16 peak.
+    @Test func bf16SharesAreOfThePeakOfItsArithmetic() throws {
+        let (root, corpus) = try Self.tinyCorpus()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = try CLI.run(["bench", "--hidden", "16", "--embed", "8", "--batch", "4", "--bptt", "8", "--steps", "2",
+                               "--sample", "0", "--threads", "1", "--peak", "--precision", "bf16", "--json", corpus.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let dot = object["kernel"] as? String == "bf16-avx512bf16"
+        #expect(dot == (KernelFeatures.kernelName(operands: .bf16) == "bf16-avx512bf16"))
+        #expect(object["peak_share_of"] as? String == (dot ? "bf16" : "f32"))
+        let peak = try #require((object[dot ? "peak_bf16_gflops" : "peak_f32_gflops"] as? NSNumber)?.doubleValue)
+        let train = try #require((object["train_gflops"] as? NSNumber)?.doubleValue)
+        let share = try #require((object["train_peak_share"] as? NSNumber)?.doubleValue)
+        let low = max(0, train - 0.05) / (peak + 0.05), high = (train + 0.05) / max(peak - 0.05, 1e-9)
+        #expect(share >= low - 0.0005 && share <= high + 0.0005, "share \(share) vs \(train) / \(peak)")
     }
 
     @Test func badOptionsGetOneLine() throws {
