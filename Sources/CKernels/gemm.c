@@ -46,14 +46,7 @@ void ck_force_portable(int32_t on) { forcePortable = on; }
 #define SAME(x) (x)
 
 float ck_round_bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) {
-        u = 0x7FC00000u;                                    // every NaN becomes the quiet NaN
-    } else {
-        u += 0x7FFFu + ((u >> 16) & 1u);                    // round to nearest, ties to even
-        u &= 0xFFFF0000u;
-    }
+    uint32_t u = bf16_round_bits(x) << 16;
     float r;
     memcpy(&r, &u, sizeof r);
     return r;
@@ -229,7 +222,6 @@ kern_avx2_rows(const int R, int64_t kc, const float *ap, const float *bp, float 
     }
 }
 
-
 __attribute__((target("avx2,fma"))) static void
 kern_avx2(int R, int64_t kc, const float *ap, const float *bp, int64_t next, float *c, int64_t ldc,
           int64_t width, int32_t init) {
@@ -242,8 +234,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void
 kern_avx512_rows(const int R, int64_t kc, const float *ap, const float *bp, const float *bq,
                  float *c, int64_t ldc, int64_t width, int32_t init) {
     __m512 acc0[MR], acc1[MR];
-    __mmask16 m0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
-    __mmask16 m1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
+    const __mmask16 m0 = tile_mask(width, 0), m1 = tile_mask(width, 16);
     for (int r = 0; r < R; r++) {
         if (init) {
             acc0[r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
@@ -385,10 +376,8 @@ void ck_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, c
 void ck_sgemm_ex(int32_t operands, int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
                  const float *a, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
                  int32_t accumulate) {
-    int64_t width;
-    kernel_f32 narrow, kern = select_f32(&width, &narrow);
     if (operands == CK_OPERANDS_BF16) ck_bf16_gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-    else drive_f32(transA, m, n, k, a, lda, 0, b, ldb, transB, 0, c, ldc, accumulate, kern, narrow, width);
+    else ck_sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 }
 
 void ck_spack_ex(int32_t operands, const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n,
@@ -399,10 +388,8 @@ void ck_spack_ex(int32_t operands, const float *src, int64_t ld, int32_t transpo
 
 void ck_sgemm_packed_ex(int32_t operands, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                         const float *packed, int64_t panel0, float *c, int64_t ldc, int32_t accumulate) {
-    int64_t width;
-    kernel_f32 narrow, kern = select_f32(&width, &narrow);
     if (operands == CK_OPERANDS_BF16) ck_bf16_gemm_packed(m, n, k, a, lda, packed, panel0, c, ldc, accumulate);
-    else drive_f32(0, m, n, k, a, lda, 1, packed, 0, 0, panel0, c, ldc, accumulate, kern, narrow, width);
+    else ck_sgemm_packed(m, n, k, a, lda, packed, panel0, c, ldc, accumulate);
 }
 
 void ck_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k, const double *a,

@@ -17,15 +17,15 @@
 // do not depend on the call's shape or its split between threads, here either.
 #include "gemm_internal.h"
 #include <float.h>
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
 
 // Inner-dimension slice of the bf16 products: a pair of B panels at KCB = 512 takes the 16 KiB
 // that one f32 pair takes at KC = 256. Even, so pairs never straddle two slices.
 #ifndef KCB
 #define KCB 512
 #endif
-#include <immintrin.h>
-#include <math.h>
-#include <string.h>
 
 // MARK: Kernel selection
 
@@ -41,13 +41,10 @@ int32_t ck_bf16_dot_kernel(void) {
 
 // MARK: Rounding and packing
 
-// The bf16 bits of x: rounded to nearest even (ck_round_bf16's arithmetic, inline and branch-free
-// so that the packing loops vectorize), a subnormal result flushed to a zero of its sign.
+// The bf16 bits of x as the products read them: rounded (bf16_round_bits), a subnormal result
+// flushed to a zero of its sign.
 static inline uint32_t bf16_bits(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
-    uint32_t bits = (u & 0x7FFFFFFFu) > 0x7F800000u ? 0x7FC0u : rounded;
+    uint32_t bits = bf16_round_bits(x);
     return (bits & 0x7F80u) == 0 ? bits & 0x8000u : bits;
 }
 static inline float bf16_value(uint32_t bits) {
@@ -77,7 +74,7 @@ AVX512 static void bf16_row_avx512(const float *src, int64_t count, uint16_t *ds
     for (; i + 16 <= count; i += 16)
         _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtepi32_epi16(bf16_bits16(_mm512_loadu_ps(src + i))));
     if (i < count) {
-        const __mmask16 m = (__mmask16)((1u << (count - i)) - 1);
+        const __mmask16 m = tile_mask(count, i);
         _mm256_mask_storeu_epi16(dst + i, m, _mm512_cvtepi32_epi16(bf16_bits16(_mm512_maskz_loadu_ps(m, src + i))));
     }
 }
@@ -85,7 +82,7 @@ AVX512 static void bf16_row_avx512(const float *src, int64_t count, uint16_t *ds
 // dst[j] = bf16_bits(lo[j]) | bf16_bits(hi[j]) << 16 for j < count (hi NULL: zero).
 AVX512 static void bf16_pairs_avx512(const float *lo, const float *hi, int64_t count, uint32_t *dst) {
     for (int64_t j = 0; j < count; j += 16) {
-        const __mmask16 m = count - j >= 16 ? 0xFFFF : (__mmask16)((1u << (count - j)) - 1);
+        const __mmask16 m = tile_mask(count, j);
         __m512i w = bf16_bits16(_mm512_maskz_loadu_ps(m, lo + j));
         if (hi) w = _mm512_or_si512(w, _mm512_slli_epi32(bf16_bits16(_mm512_maskz_loadu_ps(m, hi + j)), 16));
         _mm512_mask_storeu_epi32(dst + j, m, w);
@@ -162,7 +159,7 @@ static void pack_b_pairs(const float *src, int64_t ld, int32_t transposed, int64
 // Packs rows i0..<i0+mc and inner indices k0..<k0+kc of op(A) into one micro-panel per row block
 // (gemm.c's split). `words` (dot-product kernel): the block of R rows at dst + (first row − i0)·kp
 // words, pair q of row r at r·kp + q (A as stored, each row converted in one pass) or, transposed,
-// at q·R + r (each pair of source rows converted in one pass); see a_row_stride. Otherwise f32: the
+// at q·R + r (each pair of source rows converted in one pass), as the kernels' `rs` says. Otherwise f32: the
 // block at dst + (first row − i0)·2kp floats, index kk·R + r, the pad (kk = kc when kc is odd)
 // zero. op(A)[i][kk] is src[i·ld + kk], or src[kk·ld + i] when `transposed`.
 static void pack_a_bf16(const float *src, int64_t ld, int32_t transposed, int64_t i0, int64_t mc, int64_t k0,
@@ -292,7 +289,6 @@ kern_bf16_avx2_rows(const int R, int64_t kp, const float *ap, const uint32_t *bp
     }
 }
 
-
 __attribute__((target("avx2,fma"))) static void
 kern_bf16_avx2(int R, int64_t kp, const void *ap, int64_t rs, const uint32_t *bp, int64_t next, float *c,
                int64_t ldc, int64_t width, int32_t init) {
@@ -310,8 +306,7 @@ kern_bf16_dot_rows(const int R, const int P, int64_t kp, const uint32_t *ap, int
     // Pair q of row r at ap[q·qs + r·rs]: qs = R when rs = 1 (pairs of a k side by side), else 1.
     const int64_t qs = rs == 1 ? R : 1;
     __m512 acc0[MR], acc1[MR];
-    __mmask16 m0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
-    __mmask16 m1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
+    const __mmask16 m0 = tile_mask(width, 0), m1 = tile_mask(width, 16);
     for (int r = 0; r < R; r++) {
         acc0[r] = init ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
         acc1[r] = init && P == 2 ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();

@@ -1,5 +1,6 @@
 // Shared by the GEMM engine's files (gemm.c: f32 and f64; gemm_bf16.c: bf16 operands): the blocking
-// parameters and the row-block split. Not part of the package's C interface.
+// parameters, the row-block split, tile masks and the bf16 rounding. Not part of the package's C
+// interface.
 #ifndef CK_GEMM_INTERNAL_H
 #define CK_GEMM_INTERNAL_H
 #include "ckernels.h"
@@ -32,6 +33,21 @@ static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { retur
     case 5: BODY(5, __VA_ARGS__); break;                                                           \
     default: BODY(MR, __VA_ARGS__); break;                                                         \
     }
+
+// The 16 lanes of columns first..<first+16 of a tile `width` columns wide that lie inside it, as
+// an AVX-512 write mask (bit j: column first + j).
+static inline uint16_t tile_mask(int64_t width, int64_t first) {
+    int64_t w = width - first;
+    return w >= 16 ? 0xFFFF : w <= 0 ? 0 : (uint16_t)((1u << w) - 1);
+}
+
+// The high 16 bits of x rounded to bfloat16 (nearest, ties to even; every NaN the quiet NaN 0x7FC0),
+// branch-free so that loops over it vectorize: ck_round_bf16's arithmetic.
+static inline uint32_t bf16_round_bits(float x) {
+    uint32_t u;
+    __builtin_memcpy(&u, &x, sizeof u);
+    return (u & 0x7FFFFFFFu) > 0x7F800000u ? 0x7FC0u : (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+}
 
 // A 64-byte aligned per-thread buffer of at least `bytes`, grown on demand and kept for the
 // thread's lifetime (`buffer`/`capacity` are the caller's _Thread_local slots).

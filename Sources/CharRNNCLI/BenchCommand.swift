@@ -159,7 +159,7 @@ struct BenchCommand: ParsableCommand {
             let bf16 = KernelFeatures.peakGFLOPs(bf16: true, threads: threads)
             // The share is of the peak of the arithmetic the products run: bf16 dot products for
             // --precision bf16 on the dot-product kernel, f32 FMAs otherwise (the emulation included).
-            let dot = precision == .bf16 && KernelFeatures.kernelName(operands: .bf16) == "bf16-avx512bf16"
+            let dot = precision == .bf16 && KernelFeatures.bf16DotProducts
             let reference = dot ? bf16 ?? f32 : f32
             peakFields += [("peak_f32_gflops", String(format: "%.1f", f32)),
                            ("peak_bf16_gflops", bf16.map { String(format: "%.1f", $0) } ?? "null"),

@@ -20,8 +20,11 @@ public enum KernelFeatures {
     /// multiply-adds computing the same bits, on CPUs without it).
     public static func kernelName(operands: OperandPrecision) -> String {
         guard operands == .bf16 else { return kernelName }
-        return ck_bf16_dot_kernel() != 0 ? "bf16-avx512bf16" : "bf16-emulated-\(kernelName)"
+        return bf16DotProducts ? "bf16-avx512bf16" : "bf16-emulated-\(kernelName)"
     }
+    /// Whether the calling thread's bf16 products run the AVX512-BF16 dot-product kernel (not its
+    /// emulation).
+    public static var bf16DotProducts: Bool { ck_bf16_dot_kernel() != 0 }
     /// Forces the emulation of the bf16 dot-product kernel on the calling thread (`true`) or
     /// restores the automatic choice; for tests comparing the two.
     public static func forceBF16Emulation(_ on: Bool) { ck_force_bf16_emulation(on ? 1 : 0) }
