@@ -23,8 +23,9 @@ public enum ModelSizeParameter: String, CaseIterable, Sendable {
 
 /// What a model needs in memory, computed without overflow from the configuration alone (nothing is
 /// allocated): its parameters and their gradients (a `ParameterSet` holds both), optimizer moments, and
-/// the window workspaces of `LanguageModel.reserve` and `RecurrentLayer.reserve` for T steps × B streams,
-/// with the carried and gradient recurrent states. Counts are `Float` elements (4 bytes); nil means the
+/// the window workspaces of `LanguageModel.reserve` and `RecurrentLayer.reserve` for T steps × B streams
+/// and backward's `RecurrentGradientScratch` (one for all layers), with the carried and gradient
+/// recurrent states. Counts are `Float` elements (4 bytes); nil means the
 /// count does not fit in `Int`.
 public struct ModelMemory: Sendable, Equatable {
     /// The architecture.
@@ -68,11 +69,13 @@ public struct ModelMemory: Sendable, Equatable {
             guard let input else { return nil }
             return MemorySize.sum([
                 steps1, lstm ? steps1 : 0, lstm ? MemorySize.product(n, h) : 0,
-                MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0,
-                MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0,
-                MemorySize.product(n, input), MemorySize.product(4, bh),
+                MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0, MemorySize.product(4, bh),
             ])
         }
+        // Backward's gate and input gradients, one set shared by all layers (RecurrentGradientScratch).
+        let widestInput = l > 1 ? innerInput.map { max($0, e) } : e
+        let scratch = MemorySize.sum([MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0,
+                                      widestInput.flatMap { MemorySize.product(n, $0) }])
         // The embedding lookup of layer 0: table·W_ihᵀ, its gradient, and ∂L/∂table.
         let table = MemorySize.sum([MemorySize.product(2, v, g), MemorySize.product(v, e)])
         let d = c.skip == .dense ? MemorySize.product(l, h) : h
@@ -88,7 +91,7 @@ public struct ModelMemory: Sendable, Equatable {
         // The carried state, the model's own state and the state gradient: h (and c for LSTM) per layer.
         let states = MemorySize.product(3, lstm ? 2 : 1, l, b, h)
         return MemorySize.sum([layer(input: e), layer(input: innerInput).flatMap { MemorySize.product(max(l - 1, 0), $0) },
-                               table, model, states])
+                               scratch, table, model, states])
     }
 
     /// Bookkeeping per layer beside its tensors (the layer object, its slots and buffer headers), in bytes.

@@ -14,7 +14,9 @@ import Tensor
 /// Activations are time-major: row t·B + b of a T·B×n matrix is step t of stream b.
 /// `forward` does the input projection of all T steps as one GEMM and only h_{t−1}·W_hhᵀ per step;
 /// `backward` does one GEMM per weight gradient over all steps. Workspaces are sized once by
-/// `reserve(maxSteps:batchSize:)`; forward/backward allocate nothing.
+/// `reserve(maxSteps:batchSize:)`, and backward's window-sized gradients live in a
+/// `RecurrentGradientScratch` that the layers of a model share, sized by the first backward;
+/// after that forward/backward allocate nothing.
 public final class RecurrentLayer<Scalar: Real> {
     public let cell: CellKind
     /// In: features per input row.
@@ -51,12 +53,8 @@ public final class RecurrentLayer<Scalar: Real> {
     private var gx = AlignedBuffer<Scalar>(count: 0)
     /// T·B×G·H, GRU only: W_hh h_{t−1} + b_hh per step.
     private var gh = AlignedBuffer<Scalar>(count: 0)
-    /// T·B×G·H: ∂L/∂ input-side pre-activations.
-    private var dGx = AlignedBuffer<Scalar>(count: 0)
-    /// T·B×G·H, GRU only: ∂L/∂(W_hh h + b_hh).
-    private var dGh = AlignedBuffer<Scalar>(count: 0)
-    /// T·B×In: ∂L/∂input after backward.
-    private var dInput = AlignedBuffer<Scalar>(count: 0)
+    /// ∂L/∂(gate pre-activations) and ∂L/∂input of backward, shared with the model's other layers.
+    public let gradientScratch: RecurrentGradientScratch<Scalar>
     /// B×H each: running gradients of one step.
     private var dh = AlignedBuffer<Scalar>(count: 0), dc = AlignedBuffer<Scalar>(count: 0)
     private var dhCarry = AlignedBuffer<Scalar>(count: 0), dcCarry = AlignedBuffer<Scalar>(count: 0)
@@ -73,10 +71,13 @@ public final class RecurrentLayer<Scalar: Real> {
     private let packedForward = PackedMatrix<Scalar>()
     /// W_hh (G·H×H) packed for the per-step products dGates·W_hh of backward.
     private let packedBackward = PackedMatrix<Scalar>()
-    /// A layer reading its four tensors from `parameters` at the given slots.
+    /// A layer reading its four tensors from `parameters` at the given slots. Layers whose
+    /// backward passes never overlap (those of one model) may share one `gradientScratch`; its
+    /// `inputGradient` then stays valid until the next backward of any of them.
     public init(
         cell: CellKind, inputSize: Int, hiddenSize: Int, parameters: ParameterSet<Scalar>,
-        weightIH: ParameterSlot, weightHH: ParameterSlot, biasIH: ParameterSlot, biasHH: ParameterSlot
+        weightIH: ParameterSlot, weightHH: ParameterSlot, biasIH: ParameterSlot, biasHH: ParameterSlot,
+        gradientScratch: RecurrentGradientScratch<Scalar> = RecurrentGradientScratch()
     ) {
         let g = cell.gateCount * hiddenSize
         precondition(weightIH.shape == [g, inputSize] && weightHH.shape == [g, hiddenSize]
@@ -87,6 +88,7 @@ public final class RecurrentLayer<Scalar: Real> {
         self.parameters = parameters
         self.weightIH = weightIH; self.weightHH = weightHH
         self.biasIH = biasIH; self.biasHH = biasHH
+        self.gradientScratch = gradientScratch
     }
 
     /// Sets the current window's batch size and makes the workspaces hold windows of `maxSteps`
@@ -102,9 +104,6 @@ public final class RecurrentLayer<Scalar: Real> {
         tanhC = AlignedBuffer(count: isLSTM ? t * b * h : 0)
         gx = AlignedBuffer(count: t * b * g)
         gh = AlignedBuffer(count: isGRU ? t * b * g : 0)
-        dGx = AlignedBuffer(count: t * b * g)
-        dGh = AlignedBuffer(count: isGRU ? t * b * g : 0)
-        dInput = AlignedBuffer(count: t * b * inputSize)
         dh = AlignedBuffer(count: b * h); dc = AlignedBuffer(count: b * h)
         dhCarry = AlignedBuffer(count: b * h); dcCarry = AlignedBuffer(count: b * h)
     }
@@ -306,7 +305,10 @@ public final class RecurrentLayer<Scalar: Real> {
         precondition(t >= 1 && t <= maxSteps, "steps \(t) outside 1...\(maxSteps)")
         let b = batchSize, h = hiddenSize, g = gateWidth, n = t * b, bh = b * h
         let w = W
-        let hsP = hs.pointer.baseAddress!, dGxP = dGx.pointer.baseAddress!
+        let capacity = maxSteps * batchCapacity
+        gradientScratch.reserve(gates: capacity * g, hiddenGates: cell == .gru ? capacity * g : 0,
+                                input: capacity * inputSize)
+        let hsP = hs.pointer.baseAddress!, dGxP = gradientScratch.gates.pointer.baseAddress!
         let dhC = dhCarry.pointer.baseAddress!, dcC = dcCarry.pointer.baseAddress!
         if let finalHGradient { Kernels.copy(finalHGradient, into: dhC, count: bh) } else { Kernels.fill(dhC, count: bh) }
         if cell == .lstm {
@@ -319,7 +321,7 @@ public final class RecurrentLayer<Scalar: Real> {
         }
         // Weight gradients over all steps, one GEMM each; the hidden-side pre-activation gradient
         // equals the input-side one except for GRU.
-        let dHidden = cell == .gru ? UnsafePointer(dGh.pointer.baseAddress!) : UnsafePointer(dGxP)
+        let dHidden = cell == .gru ? UnsafePointer(gradientScratch.hiddenGates.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
         ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: h, k: n, a: dHidden, lda: g,
                     b: hsP, ldb: h, c: gHH, ldc: h, accumulate: true)
@@ -342,7 +344,7 @@ public final class RecurrentLayer<Scalar: Real> {
         ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: inputSize, k: n, a: dGxP, lda: g,
                     b: inputOfLastForward!, ldb: inputSize, c: gIH, ldc: inputSize, accumulate: true)
         ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: false, m: n, n: inputSize, k: g, a: dGxP, lda: g,
-                    b: w.ih, ldb: inputSize, c: dInput.pointer.baseAddress!, ldc: inputSize, accumulate: false)
+                    b: w.ih, ldb: inputSize, c: gradientScratch.input.pointer.baseAddress!, ldc: inputSize, accumulate: false)
     }
 
     /// The per-step part of backward for streams `streams` (t = T−1 down to 0): the cell kernel
@@ -352,7 +354,8 @@ public final class RecurrentLayer<Scalar: Real> {
         observer: ((_ step: Int, _ dh: UnsafePointer<Scalar>, _ dc: UnsafePointer<Scalar>?) -> Void)?
     ) {
         let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
-        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!, dGxP = dGx.pointer.baseAddress!
+        let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
+        let dGxP = gradientScratch.gates.pointer.baseAddress!
         let dhP = dh.pointer.baseAddress! + s0 * h, dcP = dc.pointer.baseAddress! + s0 * h
         let dhC = dhCarry.pointer.baseAddress! + s0 * h, dcC = dcCarry.pointer.baseAddress! + s0 * h
         switch cell {
@@ -369,7 +372,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                         threads: gemmThreads)
             }
         case .gru:
-            let ghP = gh.pointer.baseAddress!, dGhP = dGh.pointer.baseAddress!
+            let ghP = gh.pointer.baseAddress!, dGhP = gradientScratch.hiddenGates.pointer.baseAddress!
             for s in stride(from: t - 1, through: 0, by: -1) {
                 let row = s * b + s0
                 let dhh = dGhP + row * g
@@ -399,15 +402,16 @@ public final class RecurrentLayer<Scalar: Real> {
 
     /// Base addresses of the workspaces (for tests that check a window allocates nothing).
     var workspaceAddresses: [UnsafeRawPointer] {
-        [hs, cs, tanhC, gx, gh, dGx, dGh, dInput, dh, dc, dhCarry, dcCarry, projectedTable, tableGateGradient, dTable]
-            .map { UnsafeRawPointer($0.pointer.baseAddress!) }
+        [hs, cs, tanhC, gx, gh, dh, dc, dhCarry, dcCarry, projectedTable, tableGateGradient, dTable]
+            .map { UnsafeRawPointer($0.pointer.baseAddress!) } + gradientScratch.addresses
     }
 
     /// ∂L/∂table after a backward through `forward(table:…)`: V×In.
     public var tableGradient: UnsafePointer<Scalar> { UnsafePointer(dTable.pointer.baseAddress!) }
 
-    /// ∂L/∂input after backward through `forward(input:…)`: T·B×In.
-    public var inputGradient: UnsafePointer<Scalar> { UnsafePointer(dInput.pointer.baseAddress!) }
+    /// ∂L/∂input after backward through `forward(input:…)`: T·B×In, in the shared
+    /// `gradientScratch` (valid until the next backward of a layer sharing it).
+    public var inputGradient: UnsafePointer<Scalar> { UnsafePointer(gradientScratch.input.pointer.baseAddress!) }
     /// ∂L/∂h_0 after backward: B×H.
     public var initialHGradient: UnsafePointer<Scalar> { UnsafePointer(dhCarry.pointer.baseAddress!) }
     /// ∂L/∂c_0 after backward (LSTM): B×H.

@@ -263,6 +263,32 @@ import Tensor
         #expect(model.workspaceAddresses != addresses)
     }
 
+    /// Backward's gate and input gradients are one scratch for all layers: a model that only runs
+    /// forward holds none of it, and after a backward it holds one layer's worth — T·B×G·H gate
+    /// gradients (twice for GRU) and T·B × the widest layer input — not one per layer.
+    @Test(arguments: CellKind.allCases)
+    func layersShareOneGradientScratch(cell: CellKind) {
+        var config = Self.recordConfig
+        config.cell = cell
+        config.skip = .dense   // layer inputs of different widths: E for layer 0, E + H above
+        let model = LanguageModel<Float>(config: config, seed: 4), v = config.vocabularySize
+        let scratch = model.layers[0].gradientScratch
+        #expect(model.layers.allSatisfy { $0.gradientScratch === scratch })
+        let t = 6, b = 5, ids = randomIDs(t * b, below: v, seed: 2)
+        model.forward(inputs: ids, targets: ids, batchSize: b, state: RecurrentState(config: config, batchSize: b),
+                      training: false)
+        #expect(scratch.gates.count == 0 && scratch.hiddenGates.count == 0 && scratch.input.count == 0)
+        model.forward(inputs: ids, targets: ids, batchSize: b, state: RecurrentState(config: config, batchSize: b),
+                      training: true)
+        model.backward()
+        let g = cell.gateCount * config.hiddenSize
+        let widest = model.layers.map(\.inputSize).max()!
+        #expect(widest == config.embeddingSize + config.hiddenSize)
+        #expect(scratch.gates.count == t * b * g)
+        #expect(scratch.hiddenGates.count == (cell == .gru ? t * b * g : 0))
+        #expect(scratch.input.count == t * b * widest)
+    }
+
     // MARK: Backward needs the forward it differentiates
 
     @Test func modelBackwardWithoutForwardIsRejected() async {
