@@ -142,14 +142,14 @@ public final class LanguageModel<Scalar: Real> {
         decoderInput = Concatenation(segments: plan.decoderSegments, width: plan.decoderInputWidth)
         decoder = DecoderStage(parameters: parameters, weight: decoderWeight, bias: decoderBias)
         loss = SoftmaxCrossEntropyStage(vocabularySize: config.vocabularySize)
-        let scratch = RecurrentGradientScratch<Scalar>()
+        let scratch = RecurrentScratch<Scalar>()
         layers = (0..<config.layers).map { k in
             RecurrentLayer(cell: config.cell, inputSize: config.inputSize(ofLayer: k),
                            hiddenSize: config.hiddenSize, parameters: parameters,
                            weightIH: layout.slot(named: "rnn.weight_ih_l\(k)")!,
                            weightHH: layout.slot(named: "rnn.weight_hh_l\(k)")!,
                            biasIH: layout.slot(named: "rnn.bias_ih_l\(k)")!,
-                           biasHH: layout.slot(named: "rnn.bias_hh_l\(k)")!, gradientScratch: scratch)
+                           biasHH: layout.slot(named: "rnn.bias_hh_l\(k)")!, scratch: scratch)
         }
     }
 

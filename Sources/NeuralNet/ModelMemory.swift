@@ -24,7 +24,7 @@ public enum ModelSizeParameter: String, CaseIterable, Sendable {
 /// What a model needs in memory, computed without overflow from the configuration alone (nothing is
 /// allocated): its parameters and their gradients (a `ParameterSet` holds both), optimizer moments, and
 /// the window workspaces of `LanguageModel.reserve` and `RecurrentLayer.reserve` for T steps × B streams
-/// and backward's `RecurrentGradientScratch` (one for all layers), with the carried and gradient
+/// and backward's `RecurrentScratch` (one for all layers), with the carried and gradient
 /// recurrent states. Counts are `Float` elements (4 bytes); nil means the
 /// count does not fit in `Int`.
 public struct ModelMemory: Sendable, Equatable {
@@ -65,16 +65,20 @@ public struct ModelMemory: Sendable, Equatable {
         guard let n = MemorySize.product(t, b), let g = MemorySize.product(c.cell.gateCount, h),
               let steps1 = MemorySize.sum([t, 1]).flatMap({ MemorySize.product($0, b, h) }), let bh = MemorySize.product(b, h) else { return nil }
         let innerInput = c.skip == .dense ? MemorySize.sum([e, h]) : h
-        func layer(input: Int?) -> Int? {
-            guard let input else { return nil }
-            return MemorySize.sum([
-                steps1, lstm ? steps1 : 0, lstm ? MemorySize.product(n, h) : 0,
-                MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0, MemorySize.product(4, bh),
-            ])
-        }
-        // Backward's gate and input gradients, one set shared by all layers (RecurrentGradientScratch).
+        // Per layer: h_t, c_t and tanh(c_t) of every step, the gates (and GRU's hidden side), and
+        // the running gradients of one step.
+        let layer = MemorySize.sum([
+            steps1, lstm ? steps1 : 0, lstm ? MemorySize.product(n, h) : 0,
+            MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0, MemorySize.product(4, bh),
+        ])
+        // One RecurrentScratch for all layers: W_hh packed in 16-column panels (as W_hhᵀ, H×G·H, or
+        // as W_hh, G·H×H, whichever is larger) and backward's gate and input gradients.
         let widestInput = l > 1 ? innerInput.map { max($0, e) } : e
-        let scratch = MemorySize.sum([MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0,
+        func packed(k: Int, n columns: Int) -> Int? {
+            MemorySize.sum([columns, 15]).flatMap { MemorySize.product($0 / 16 * 16, k) }
+        }
+        let packedWeight = packed(k: h, n: g).flatMap { a in packed(k: g, n: h).map { max(a, $0) } }
+        let scratch = MemorySize.sum([packedWeight, MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0,
                                       widestInput.flatMap { MemorySize.product(n, $0) }])
         // The embedding lookup of layer 0: table·W_ihᵀ, its gradient, and ∂L/∂table.
         let table = MemorySize.sum([MemorySize.product(2, v, g), MemorySize.product(v, e)])
@@ -90,7 +94,7 @@ public struct ModelMemory: Sendable, Equatable {
         ])
         // The carried state, the model's own state and the state gradient: h (and c for LSTM) per layer.
         let states = MemorySize.product(3, lstm ? 2 : 1, l, b, h)
-        return MemorySize.sum([layer(input: e), layer(input: innerInput).flatMap { MemorySize.product(max(l - 1, 0), $0) },
+        return MemorySize.sum([layer.flatMap { MemorySize.product(l, $0) },
                                scratch, table, model, states])
     }
 

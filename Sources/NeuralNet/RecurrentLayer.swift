@@ -14,8 +14,8 @@ import Tensor
 /// Activations are time-major: row t·B + b of a T·B×n matrix is step t of stream b.
 /// `forward` does the input projection of all T steps as one GEMM and only h_{t−1}·W_hhᵀ per step;
 /// `backward` does one GEMM per weight gradient over all steps. Workspaces are sized once by
-/// `reserve(maxSteps:batchSize:)`, and backward's window-sized gradients live in a
-/// `RecurrentGradientScratch` that the layers of a model share, sized by the first backward;
+/// `reserve(maxSteps:batchSize:)`; the packed W_hh and backward's window-sized gradients live in a
+/// `RecurrentScratch` that the layers of a model share, sized by their first use;
 /// after that forward/backward allocate nothing.
 public final class RecurrentLayer<Scalar: Real> {
     public let cell: CellKind
@@ -53,8 +53,9 @@ public final class RecurrentLayer<Scalar: Real> {
     private var gx = AlignedBuffer<Scalar>(count: 0)
     /// T·B×G·H, GRU only: W_hh h_{t−1} + b_hh per step.
     private var gh = AlignedBuffer<Scalar>(count: 0)
-    /// ∂L/∂(gate pre-activations) and ∂L/∂input of backward, shared with the model's other layers.
-    public let gradientScratch: RecurrentGradientScratch<Scalar>
+    /// The packed W_hh of forward and backward, and backward's gate gradients and ∂L/∂input:
+    /// shared with the model's other layers.
+    public let scratch: RecurrentScratch<Scalar>
     /// B×H each: running gradients of one step.
     private var dh = AlignedBuffer<Scalar>(count: 0), dc = AlignedBuffer<Scalar>(count: 0)
     private var dhCarry = AlignedBuffer<Scalar>(count: 0), dcCarry = AlignedBuffer<Scalar>(count: 0)
@@ -66,18 +67,13 @@ public final class RecurrentLayer<Scalar: Real> {
     private var tableIDs: [Int32] = []
     /// The table and its row count when the last forward read its input rows from a table.
     private var tableOfLastForward: (pointer: UnsafePointer<Scalar>, rows: Int)?
-    /// W_hhᵀ (H×G·H) packed for the per-step products h_{t−1}·W_hhᵀ of forward; repacked at every
-    /// forward because the weights change between windows.
-    private let packedForward = PackedMatrix<Scalar>()
-    /// W_hh (G·H×H) packed for the per-step products dGates·W_hh of backward.
-    private let packedBackward = PackedMatrix<Scalar>()
-    /// A layer reading its four tensors from `parameters` at the given slots. Layers whose
-    /// backward passes never overlap (those of one model) may share one `gradientScratch`; its
+    /// A layer reading its four tensors from `parameters` at the given slots. Layers whose forward
+    /// and backward passes never overlap (those of one model) may share one `scratch`; its
     /// `inputGradient` then stays valid until the next backward of any of them.
     public init(
         cell: CellKind, inputSize: Int, hiddenSize: Int, parameters: ParameterSet<Scalar>,
         weightIH: ParameterSlot, weightHH: ParameterSlot, biasIH: ParameterSlot, biasHH: ParameterSlot,
-        gradientScratch: RecurrentGradientScratch<Scalar> = RecurrentGradientScratch()
+        scratch: RecurrentScratch<Scalar> = RecurrentScratch()
     ) {
         let g = cell.gateCount * hiddenSize
         precondition(weightIH.shape == [g, inputSize] && weightHH.shape == [g, hiddenSize]
@@ -88,7 +84,7 @@ public final class RecurrentLayer<Scalar: Real> {
         self.parameters = parameters
         self.weightIH = weightIH; self.weightHH = weightHH
         self.biasIH = biasIH; self.biasHH = biasHH
-        self.gradientScratch = gradientScratch
+        self.scratch = scratch
     }
 
     /// Sets the current window's batch size and makes the workspaces hold windows of `maxSteps`
@@ -192,7 +188,7 @@ public final class RecurrentLayer<Scalar: Real> {
         if cell == .lstm {
             Kernels.copy(c0!, srcStride: h, into: cs.pointer.baseAddress!, dstStride: h, rows: b, cols: h)
         }
-        packedForward.pack(W.hh, ld: h, transposed: true, k: h, n: g, operands: operands)
+        scratch.packedRecurrentWeight.pack(W.hh, ld: h, transposed: true, k: h, n: g, operands: operands)
         forEachStreamGroup(parallel: true) { self.forwardSteps(t, streams: $0, gemmThreads: $1) }
     }
 
@@ -225,7 +221,7 @@ public final class RecurrentLayer<Scalar: Real> {
     /// The per-step part of forward for streams `streams`: h_{t−1}·W_hhᵀ and the cell kernel.
     private func forwardSteps(_ t: Int, streams: Range<Int>, gemmThreads: Int) {
         let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
-        let w = W
+        let w = W, packed = scratch.packedRecurrentWeight
         let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
         switch cell {
         case .lstm:
@@ -233,7 +229,7 @@ public final class RecurrentLayer<Scalar: Real> {
             for s in 0..<t {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let gates = gxP + row * g
-                packedForward.multiply(m: m, a: hsP + row * h, lda: h, into: gates, ldc: g, accumulate: true,
+                packed.multiply(m: m, a: hsP + row * h, lda: h, into: gates, ldc: g, accumulate: true,
                                        threads: gemmThreads)
                 CellKernels.lstmForward(batch: m, hidden: h, gates: gates, cPrev: csP + row * h,
                                         c: csP + next * h, tanhC: tcP + row * h, hOut: hsP + next * h)
@@ -244,7 +240,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let hhs = ghP + row * g
                 Kernels.broadcastRows(w.bhh, into: hhs, rows: m, cols: g)
-                packedForward.multiply(m: m, a: hsP + row * h, lda: h, into: hhs, ldc: g, accumulate: true,
+                packed.multiply(m: m, a: hsP + row * h, lda: h, into: hhs, ldc: g, accumulate: true,
                                        threads: gemmThreads)
                 CellKernels.gruForward(batch: m, hidden: h, gx: gxP + row * g, gh: hhs,
                                        hPrev: hsP + row * h, hOut: hsP + next * h)
@@ -253,7 +249,7 @@ public final class RecurrentLayer<Scalar: Real> {
             for s in 0..<t {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let pre = gxP + row * g
-                packedForward.multiply(m: m, a: hsP + row * h, lda: h, into: pre, ldc: g, accumulate: true,
+                packed.multiply(m: m, a: hsP + row * h, lda: h, into: pre, ldc: g, accumulate: true,
                                        threads: gemmThreads)
                 CellKernels.rnnForward(count: m * h, pre: pre, hOut: hsP + next * h)
             }
@@ -306,22 +302,22 @@ public final class RecurrentLayer<Scalar: Real> {
         let b = batchSize, h = hiddenSize, g = gateWidth, n = t * b, bh = b * h
         let w = W
         let capacity = maxSteps * batchCapacity
-        gradientScratch.reserve(gates: capacity * g, hiddenGates: cell == .gru ? capacity * g : 0,
-                                input: capacity * inputSize)
-        let hsP = hs.pointer.baseAddress!, dGxP = gradientScratch.gates.pointer.baseAddress!
+        scratch.reserveGradients(gates: capacity * g, hiddenGates: cell == .gru ? capacity * g : 0,
+                                  input: capacity * inputSize)
+        let hsP = hs.pointer.baseAddress!, dGxP = scratch.gates.pointer.baseAddress!
         let dhC = dhCarry.pointer.baseAddress!, dcC = dcCarry.pointer.baseAddress!
         if let finalHGradient { Kernels.copy(finalHGradient, into: dhC, count: bh) } else { Kernels.fill(dhC, count: bh) }
         if cell == .lstm {
             if let finalCGradient { Kernels.copy(finalCGradient, into: dcC, count: bh) } else { Kernels.fill(dcC, count: bh) }
         }
-        packedBackward.pack(w.hh, ld: h, transposed: false, k: g, n: h, operands: operands)
+        scratch.packedRecurrentWeight.pack(w.hh, ld: h, transposed: false, k: g, n: h, operands: operands)
         forEachStreamGroup(parallel: observer == nil) { streams, gemmThreads in
             self.backwardSteps(t, streams: streams, gemmThreads: gemmThreads, outputGradient: outputGradient,
                                observer: observer)
         }
         // Weight gradients over all steps, one GEMM each; the hidden-side pre-activation gradient
         // equals the input-side one except for GRU.
-        let dHidden = cell == .gru ? UnsafePointer(gradientScratch.hiddenGates.pointer.baseAddress!) : UnsafePointer(dGxP)
+        let dHidden = cell == .gru ? UnsafePointer(scratch.hiddenGates.pointer.baseAddress!) : UnsafePointer(dGxP)
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
         ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: h, k: n, a: dHidden, lda: g,
                     b: hsP, ldb: h, c: gHH, ldc: h, accumulate: true)
@@ -344,7 +340,7 @@ public final class RecurrentLayer<Scalar: Real> {
         ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: inputSize, k: n, a: dGxP, lda: g,
                     b: inputOfLastForward!, ldb: inputSize, c: gIH, ldc: inputSize, accumulate: true)
         ParallelGemm.gemm(threads: threads, operands: operands, transA: false, transB: false, m: n, n: inputSize, k: g, a: dGxP, lda: g,
-                    b: w.ih, ldb: inputSize, c: gradientScratch.input.pointer.baseAddress!, ldc: inputSize, accumulate: false)
+                    b: w.ih, ldb: inputSize, c: scratch.input.pointer.baseAddress!, ldc: inputSize, accumulate: false)
     }
 
     /// The per-step part of backward for streams `streams` (t = T−1 down to 0): the cell kernel
@@ -355,7 +351,7 @@ public final class RecurrentLayer<Scalar: Real> {
     ) {
         let b = batchSize, h = hiddenSize, g = gateWidth, m = streams.count, s0 = streams.lowerBound
         let hsP = hs.pointer.baseAddress!, gxP = gx.pointer.baseAddress!
-        let dGxP = gradientScratch.gates.pointer.baseAddress!
+        let dGxP = scratch.gates.pointer.baseAddress!, packed = scratch.packedRecurrentWeight
         let dhP = dh.pointer.baseAddress! + s0 * h, dcP = dc.pointer.baseAddress! + s0 * h
         let dhC = dhCarry.pointer.baseAddress! + s0 * h, dcC = dcCarry.pointer.baseAddress! + s0 * h
         switch cell {
@@ -368,11 +364,11 @@ public final class RecurrentLayer<Scalar: Real> {
                                          dcCarry: dcC, gates: gxP + row * g, cPrev: csP + row * h,
                                          tanhC: tcP + row * h, dGates: dGates, dh: dhP, dc: dcP)
                 observer?(s, dhP, dcP)
-                packedBackward.multiply(m: m, a: dGates, lda: g, into: dhC, ldc: h, accumulate: false,
+                packed.multiply(m: m, a: dGates, lda: g, into: dhC, ldc: h, accumulate: false,
                                         threads: gemmThreads)
             }
         case .gru:
-            let ghP = gh.pointer.baseAddress!, dGhP = gradientScratch.hiddenGates.pointer.baseAddress!
+            let ghP = gh.pointer.baseAddress!, dGhP = scratch.hiddenGates.pointer.baseAddress!
             for s in stride(from: t - 1, through: 0, by: -1) {
                 let row = s * b + s0
                 let dhh = dGhP + row * g
@@ -380,7 +376,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                         gates: gxP + row * g, gh: ghP + row * g, hPrev: hsP + row * h,
                                         dGx: dGxP + row * g, dGh: dhh, dh: dhP)
                 observer?(s, dhP, nil)
-                packedBackward.multiply(m: m, a: dhh, lda: g, into: dhC, ldc: h, accumulate: true,
+                packed.multiply(m: m, a: dhh, lda: g, into: dhC, ldc: h, accumulate: true,
                                         threads: gemmThreads)
             }
         case .rnn:
@@ -390,7 +386,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 CellKernels.rnnBackward(count: m * h, dOut: outputGradient + row * h, dhCarry: dhC,
                                         hOut: hsP + (row + b) * h, dPre: dPre, dh: dhP)
                 observer?(s, dhP, nil)
-                packedBackward.multiply(m: m, a: dPre, lda: g, into: dhC, ldc: h, accumulate: false,
+                packed.multiply(m: m, a: dPre, lda: g, into: dhC, ldc: h, accumulate: false,
                                         threads: gemmThreads)
             }
         }
@@ -403,15 +399,15 @@ public final class RecurrentLayer<Scalar: Real> {
     /// Base addresses of the workspaces (for tests that check a window allocates nothing).
     var workspaceAddresses: [UnsafeRawPointer] {
         [hs, cs, tanhC, gx, gh, dh, dc, dhCarry, dcCarry, projectedTable, tableGateGradient, dTable]
-            .map { UnsafeRawPointer($0.pointer.baseAddress!) } + gradientScratch.addresses
+            .map { UnsafeRawPointer($0.pointer.baseAddress!) } + scratch.addresses
     }
 
     /// ∂L/∂table after a backward through `forward(table:…)`: V×In.
     public var tableGradient: UnsafePointer<Scalar> { UnsafePointer(dTable.pointer.baseAddress!) }
 
     /// ∂L/∂input after backward through `forward(input:…)`: T·B×In, in the shared
-    /// `gradientScratch` (valid until the next backward of a layer sharing it).
-    public var inputGradient: UnsafePointer<Scalar> { UnsafePointer(gradientScratch.input.pointer.baseAddress!) }
+    /// `scratch` (valid until the next backward of a layer sharing it).
+    public var inputGradient: UnsafePointer<Scalar> { UnsafePointer(scratch.input.pointer.baseAddress!) }
     /// ∂L/∂h_0 after backward: B×H.
     public var initialHGradient: UnsafePointer<Scalar> { UnsafePointer(dhCarry.pointer.baseAddress!) }
     /// ∂L/∂c_0 after backward (LSTM): B×H.

@@ -27,16 +27,19 @@ public final class PackedMatrix<Scalar: Real>: @unchecked Sendable {
 
     /// Packs B (k×n). `source` is B, row-major with row stride `ld`, or, when `transposed`, Bᵀ
     /// (n×k, row stride `ld`; e.g. a weight W of shape out×in for products A·Wᵀ). Reallocates only
-    /// when the shape changes. `operands` fixes the precision of every product with this packing.
+    /// when the packing needs more room than it has (so matrices of two shapes can take turns). `operands` fixes the precision of every product with this packing.
     public func pack(_ source: UnsafePointer<Scalar>, ld: Int, transposed: Bool, k: Int, n: Int,
                      operands: OperandPrecision = .f32) {
         let count = Int(ck_packed_count(Int64(k), Int64(n)))
-        if count != storage.count { storage = AlignedBuffer(count: count) }
+        if count > storage.count { storage = AlignedBuffer(count: count) }
         self.k = k; self.n = n
         self.operands = operands
         Scalar._pack(source, ld: ld, transposed: transposed, k: k, n: n, operands: operands,
                      into: storage.pointer.baseAddress!)
     }
+
+    /// The address of the packed storage (for tests that check a window allocates nothing).
+    public var storageAddress: UnsafeRawPointer { UnsafeRawPointer(storage.pointer.baseAddress!) }
 
     /// C[0..<m, columns] = A·B[:, columns] (or += when `accumulate`). A is m×k with row stride `lda`;
     /// `c` points at C[0, 0] (row stride `ldc`). `columns.lowerBound` must be a multiple of

@@ -272,8 +272,8 @@ import Tensor
         config.cell = cell
         config.skip = .dense   // layer inputs of different widths: E for layer 0, E + H above
         let model = LanguageModel<Float>(config: config, seed: 4), v = config.vocabularySize
-        let scratch = model.layers[0].gradientScratch
-        #expect(model.layers.allSatisfy { $0.gradientScratch === scratch })
+        let scratch = model.layers[0].scratch
+        #expect(model.layers.allSatisfy { $0.scratch === scratch })
         let t = 6, b = 5, ids = randomIDs(t * b, below: v, seed: 2)
         model.forward(inputs: ids, targets: ids, batchSize: b, state: RecurrentState(config: config, batchSize: b),
                       training: false)
