@@ -11,6 +11,9 @@ public final class AlignedBuffer<Scalar: BinaryFloatingPoint & Sendable>: @unche
     /// Number of elements.
     public var count: Int { pointer.count }
 
+    /// The ledger that counted this buffer (the task's `AllocationLedger.current` when it was made).
+    private let ledger: AllocationLedger?
+
     /// Allocates `count` zeroed elements, throwing instead of aborting when `count` is negative, its byte
     /// size overflows `Int`, or the system has no memory for it. For sizes not already checked against
     /// the machine's memory (see `ModelMemory` in NeuralNet).
@@ -24,6 +27,8 @@ public final class AlignedBuffer<Scalar: BinaryFloatingPoint & Sendable>: @unche
         let typed = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
         typed.initialize(repeating: 0, count: max(count, 1))
         pointer = UnsafeMutableBufferPointer(start: typed, count: count)
+        ledger = AllocationLedger.current
+        ledger?.allocated(bytes: bytes)
     }
 
     /// Allocates `count` zeroed elements. The model and its workspaces call this with sizes that
@@ -43,7 +48,10 @@ public final class AlignedBuffer<Scalar: BinaryFloatingPoint & Sendable>: @unche
         _ = pointer.initialize(from: values)
     }
 
-    deinit { free(pointer.baseAddress) }
+    deinit {
+        ledger?.freed(bytes: max(count, 1) * MemoryLayout<Scalar>.stride)
+        free(pointer.baseAddress)
+    }
 
     public subscript(index: Int) -> Scalar {
         get { pointer[index] }
@@ -73,4 +81,22 @@ public struct AllocationError: Error, Equatable, Sendable, CustomStringConvertib
             : "cannot allocate \(count) elements of \(elementSize) bytes"
                 + (overflow ? " (more than 8 EiB)" : " (\(bytes) bytes): out of memory")
     }
+}
+
+/// Counts the bytes held by the `AlignedBuffer`s made while it is `current` (on the task that set
+/// it), e.g. to compare what a model really holds with `ModelMemory`'s estimate.
+public final class AllocationLedger: @unchecked Sendable {
+    /// The ledger of the current task, if any (set with `AllocationLedger.$current.withValue`).
+    @TaskLocal public static var current: AllocationLedger?
+
+    private let lock = NSLock()
+    private var held = 0
+
+    public init() {}
+
+    /// Bytes of the counted buffers that are still allocated.
+    public var heldBytes: Int { lock.withLock { held } }
+
+    func allocated(bytes: Int) { lock.withLock { held += bytes } }
+    func freed(bytes: Int) { lock.withLock { held -= bytes } }
 }

@@ -37,6 +37,31 @@ import TextCorpus
         }
     }
 
+    /// Everything a model really allocates for a training window — parameters and gradients, every
+    /// workspace of forward and backward, the shared recurrent scratch, the carried state — is
+    /// within the estimate, and the estimate (beside its fixed per-layer bookkeeping) is not more
+    /// than twice that. The last two sizes are ones where the packed W_hh weighs as much as the
+    /// parameters and their gradients.
+    @Test(arguments: configs + [
+        ModelConfig(vocabularySize: 65, embeddingSize: 64, hiddenSize: 256, layers: 2),
+        ModelConfig(vocabularySize: 65, embeddingSize: 32, hiddenSize: 200, layers: 3, cell: .gru, skip: .dense),
+    ])
+    func estimateBoundsTheRealAllocations(config: ModelConfig) {
+        let ledger = AllocationLedger(), t = 7, b = 3
+        let held = AllocationLedger.$current.withValue(ledger) {
+            let model = LanguageModel<Float>(config: config, seed: 1)
+            model.reserve(maxSteps: t, batchSize: b)
+            let ids = randomIDs(t * b, below: config.vocabularySize, seed: 5)
+            let state = RecurrentState<Float>(config: config, batchSize: b)
+            model.forward(inputs: ids, targets: ids, batchSize: b, state: state, training: true)
+            model.backward()
+            return withExtendedLifetime((model, state)) { ledger.heldBytes }
+        }
+        let estimate = ModelMemory(config: config, batchSize: b, steps: t).bytes!
+        #expect(held <= estimate, "allocated \(held) bytes, estimated \(estimate)")
+        #expect(held * 2 >= estimate - config.layers * ModelMemory.perLayerOverhead, "allocated \(held) bytes, estimated \(estimate)")
+    }
+
     @Test(arguments: [
         (ModelSizeParameter.hiddenSize, 1_000_000_000), (.embeddingSize, 1 << 40), (.layers, 1_000_000_000),
         (.vocabularySize, 1 << 50), (.batchSize, Int.max), (.steps, 1 << 45),
