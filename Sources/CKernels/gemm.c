@@ -95,59 +95,89 @@ void ck_dpack(const double *src, int64_t ld, int32_t transposed, int64_t k, int6
     pack_b_f64(src, ld, transposed, 0, k, 0, n, k, dst);
 }
 
-// Packs rows i0..<i0+mc and inner indices k0..<k0+kc of op(A) into micro-panels, one per row
-// block: the block of R rows at dst + (first row − i0)·kc, holding kc groups of R values (index
-// kk·R + r). op(A)[i][kk] is src[i·ld + kk], or src[kk·ld + i] when `transposed`.
-#define DEFINE_PACK_A(NAME, T, CONV)                                                                     \
+// The row blocks of an mc-row block of A (mc ≤ MC): returns ceil(mc/MR); block bi is rows
+// starts[bi] ..< starts[bi + 1] (block_start's split, computed once instead of per k).
+static inline int64_t row_blocks(int64_t mc, int64_t starts[MC / MR + 2]) {
+    int64_t blocks = (mc + MR - 1) / MR;
+    for (int64_t bi = 0; bi <= blocks; bi++) starts[bi] = block_start(bi, blocks, mc);
+    return blocks;
+}
+
+// dst[r] = src[r] for r < rows, with the usual block heights (MR, MR − 1) as constants so the
+// copies become a few vector moves instead of a loop (the panels of A hold A's own values).
+#define COPY_ROW_BLOCK(dst, src, rows)                                                               \
+    switch (rows) {                                                                                 \
+    case MR: __builtin_memcpy((dst), (src), MR * sizeof *(dst)); break;                             \
+    case MR - 1: __builtin_memcpy((dst), (src), (MR - 1) * sizeof *(dst)); break;                   \
+    default: __builtin_memcpy((dst), (src), (size_t)(rows) * sizeof *(dst)); break;                 \
+    }
+
+// panel[kk·R + r] = s[r·ld + kk] for kk < kc, r < R: R rows of A read side by side.
+#define INTERLEAVE_ROWS(R, panel, s, ld, kc)                                                         \
+    for (int64_t kk = 0; kk < (kc); kk++)                                                           \
+        for (int r_ = 0; r_ < (R); r_++) (panel)[kk * (R) + r_] = (s)[r_ * (ld) + kk];
+
+// Packs rows i0..<i0+mc (mc ≤ MC) and inner indices k0..<k0+kc of op(A) into micro-panels, one
+// per row block: the block of R rows at dst + (first row − i0)·kc, holding kc groups of R values
+// (index kk·R + r). op(A)[i][kk] is src[i·ld + kk], or src[kk·ld + i] when `transposed`.
+#define DEFINE_PACK_A(NAME, T)                                                                           \
     static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t i0, int64_t mc,          \
                      int64_t k0, int64_t kc, T *dst) {                                              \
-        int64_t blocks = (mc + MR - 1) / MR;                                                        \
+        int64_t starts[MC / MR + 2], blocks = row_blocks(mc, starts);                               \
         if (transposed) {                                                                           \
             /* Row kk of the source holds all mc values of that k: read it once, in order. */       \
             for (int64_t kk = 0; kk < kc; kk++) {                                                   \
                 const T *s = src + (k0 + kk) * ld + i0;                                             \
                 for (int64_t bi = 0; bi < blocks; bi++) {                                           \
-                    int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0; \
-                    T *panel = dst + r0 * kc + kk * rows;                                           \
-                    for (int64_t r = 0; r < rows; r++) panel[r] = CONV(s[r0 + r]);                      \
+                    int64_t r0 = starts[bi], rows = starts[bi + 1] - r0;                            \
+                    COPY_ROW_BLOCK(dst + r0 * kc + kk * rows, s + r0, rows)                         \
                 }                                                                                   \
             }                                                                                       \
             return;                                                                                 \
         }                                                                                           \
         for (int64_t bi = 0; bi < blocks; bi++) {                                                   \
-            int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0;  \
+            int64_t r0 = starts[bi], rows = starts[bi + 1] - r0;                                    \
             T *panel = dst + r0 * kc;                                                               \
             /* Reads `rows` rows side by side, writes the panel in order. */                        \
             const T *s = src + (i0 + r0) * ld + k0;                                                 \
-            for (int64_t kk = 0; kk < kc; kk++)                                                     \
-                for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = CONV(s[r * ld + kk]);         \
+            switch (rows) {                                                                         \
+            case MR: INTERLEAVE_ROWS(MR, panel, s, ld, kc) break;                                   \
+            case MR - 1: INTERLEAVE_ROWS(MR - 1, panel, s, ld, kc) break;                           \
+            default:                                                                                \
+                for (int64_t kk = 0; kk < kc; kk++)                                                 \
+                    for (int64_t r = 0; r < rows; r++) panel[kk * rows + r] = s[r * ld + kk];       \
+            }                                                                                       \
         }                                                                                           \
     }
-DEFINE_PACK_A(pack_a_f32, float, SAME)
-DEFINE_PACK_A(pack_a_f64, double, SAME)
+DEFINE_PACK_A(pack_a_f32, float)
+DEFINE_PACK_A(pack_a_f64, double)
 
 // A transposed A (op(A)[i][kk] = src[kk·ld + i]) with more than MC rows: packs the row blocks of every
 // MC-row block of rows 0..<m for inner indices k0..<k0+kc in one pass over the source rows, each read
 // once from start to end (per MC block they would be read in 384-byte pieces, one MC block at a time,
 // which the hardware prefetchers do not follow). Block `ic` lands at dst + ic·kc exactly as
 // PACK_A(…, ic, min(MC, m − ic), …) would put it, so the kernels see the same panels.
-#define DEFINE_PACK_A_SLICE(NAME, T, CONV)                                                               \
+#define DEFINE_PACK_A_SLICE(NAME, T)                                                                     \
     static void NAME(const T *src, int64_t ld, int64_t m, int64_t k0, int64_t kc, T *dst) {         \
+        /* Every MC block but the last has the same row blocks. */                                  \
+        int64_t full[MC / MR + 2], last[MC / MR + 2], lastRows = m - (m - 1) / MC * MC;             \
+        int64_t fullBlocks = row_blocks(MC, full), lastBlocks = row_blocks(lastRows, last);         \
         for (int64_t kk = 0; kk < kc; kk++) {                                                       \
             const T *s = src + (k0 + kk) * ld;                                                      \
             for (int64_t ic = 0; ic < m; ic += MC) {                                                \
-                int64_t mc = m - ic < MC ? m - ic : MC, blocks = (mc + MR - 1) / MR;                \
+                int32_t isLast = m - ic <= MC;                                                      \
+                const int64_t *starts = isLast ? last : full;                                       \
+                int64_t blocks = isLast ? lastBlocks : fullBlocks;                                  \
                 T *block = dst + ic * kc;                                                           \
                 for (int64_t bi = 0; bi < blocks; bi++) {                                           \
-                    int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0; \
-                    T *panel = block + r0 * kc + kk * rows;                                         \
-                    for (int64_t r = 0; r < rows; r++) panel[r] = CONV(s[ic + r0 + r]);                 \
+                    int64_t r0 = starts[bi], rows = starts[bi + 1] - r0;                            \
+                    COPY_ROW_BLOCK(block + r0 * kc + kk * rows, s + ic + r0, rows)                  \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
     }
-DEFINE_PACK_A_SLICE(pack_a_slice_f32, float, SAME)
-DEFINE_PACK_A_SLICE(pack_a_slice_f64, double, SAME)
+DEFINE_PACK_A_SLICE(pack_a_slice_f32, float)
+DEFINE_PACK_A_SLICE(pack_a_slice_f64, double)
 
 // MARK: Micro-kernels
 // kern(R, kc, ap, bp, next, c, ldc, width, init): C[0..<R][0..<width] of the tile at `c` (row
