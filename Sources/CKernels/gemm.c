@@ -43,8 +43,6 @@ void ck_force_portable(int32_t on) { forcePortable = on; }
 
 // MARK: Packing
 
-#define SAME(x) (x)
-
 float ck_round_bf16(float x) {
     uint32_t u = bf16_round_bits(x) << 16;
     float r;
@@ -61,32 +59,63 @@ int64_t ck_packed_count(int64_t k, int64_t n) { return (n + NR - 1) / NR * NR * 
 // Packs rows k0..<k0+kc and columns j0..<j0+nc of op(B) into panels of `rows` rows × 16 values:
 // panel p at dst + p·16·rows, row r of it holding columns j0+16p… (zero past nc). op(B)[kk][j] is
 // src[kk·ld + j], or src[j·ld + kk] when `transposed`.
-#define DEFINE_PACK_B(NAME, T, CONV)                                                                     \
+// A full panel of a transposed B: panel[kk·16 + j] = col_j[kk] for the 16 columns j of B that are
+// the rows src + j·ld (kk < kc). f32 in 4 × 4 blocks (SSE, every x86-64 has it); f64 one by one.
+static inline void transpose_panel_f32(const float *src, int64_t ld, int64_t kc, float *panel) {
+    int64_t kk = 0;
+    for (; kk + 4 <= kc; kk += 4)
+        for (int j = 0; j < NR; j += 4) {
+            __m128 r0 = _mm_loadu_ps(src + (j + 0) * ld + kk), r1 = _mm_loadu_ps(src + (j + 1) * ld + kk);
+            __m128 r2 = _mm_loadu_ps(src + (j + 2) * ld + kk), r3 = _mm_loadu_ps(src + (j + 3) * ld + kk);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            _mm_storeu_ps(panel + (kk + 0) * NR + j, r0);
+            _mm_storeu_ps(panel + (kk + 1) * NR + j, r1);
+            _mm_storeu_ps(panel + (kk + 2) * NR + j, r2);
+            _mm_storeu_ps(panel + (kk + 3) * NR + j, r3);
+        }
+    for (; kk < kc; kk++)
+        for (int j = 0; j < NR; j++) panel[kk * NR + j] = src[j * ld + kk];
+}
+static inline void transpose_panel_f64(const double *src, int64_t ld, int64_t kc, double *panel) {
+    for (int j = 0; j < NR; j++)
+        for (int64_t kk = 0; kk < kc; kk++) panel[kk * NR + j] = src[j * ld + kk];
+}
+
+#define DEFINE_PACK_B(NAME, T, TRANSPOSE_PANEL)                                                          \
     static void NAME(const T *src, int64_t ld, int32_t transposed, int64_t k0, int64_t kc,          \
                      int64_t j0, int64_t nc, int64_t rows, T *dst) {                                \
-        int64_t panels = (nc + NR - 1) / NR;                                                        \
-        for (int64_t p = 0; p < panels; p++) {                                                      \
-            T *panel = dst + p * NR * rows;                                                         \
-            int64_t jp = j0 + p * NR, width = nc - p * NR < NR ? nc - p * NR : NR;                  \
-            if (transposed) {                                                                       \
+        int64_t panels = (nc + NR - 1) / NR, full = nc / NR, tail = nc - full * NR;                 \
+        if (transposed) {                                                                           \
+            for (int64_t p = 0; p < panels; p++) {                                                  \
+                T *panel = dst + p * NR * rows;                                                     \
+                int64_t jp = j0 + p * NR, width = p < full ? NR : tail;                             \
+                if (width == NR) {                                                                  \
+                    TRANSPOSE_PANEL(src + jp * ld + k0, ld, kc, panel);                             \
+                    continue;                                                                       \
+                }                                                                                   \
                 for (int64_t j = 0; j < width; j++) {                                               \
                     const T *col = src + (jp + j) * ld + k0;                                        \
-                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * NR + j] = CONV(col[kk]);             \
+                    for (int64_t kk = 0; kk < kc; kk++) panel[kk * NR + j] = col[kk];               \
                 }                                                                                   \
                 for (int64_t kk = 0; kk < kc; kk++)                                                 \
                     for (int64_t j = width; j < NR; j++) panel[kk * NR + j] = 0;                    \
-            } else {                                                                                \
-                for (int64_t kk = 0; kk < kc; kk++) {                                               \
-                    T *row = panel + kk * NR;                                                       \
-                    const T *s = src + (k0 + kk) * ld + jp;                                         \
-                    for (int64_t j = 0; j < width; j++) row[j] = CONV(s[j]);                          \
-                    for (int64_t j = width; j < NR; j++) row[j] = 0;                                \
-                }                                                                                   \
+            }                                                                                       \
+            return;                                                                                 \
+        }                                                                                           \
+        /* Row kk of the source holds 16 values of every panel: read it once, in order. */          \
+        for (int64_t kk = 0; kk < kc; kk++) {                                                       \
+            const T *s = src + (k0 + kk) * ld + j0;                                                 \
+            T *row = dst + kk * NR;                                                                 \
+            for (int64_t p = 0; p < full; p++)                                                      \
+                __builtin_memcpy(row + p * NR * rows, s + p * NR, NR * sizeof(T));                  \
+            if (tail) {                                                                             \
+                T *last = row + full * NR * rows;                                                   \
+                for (int64_t j = 0; j < NR; j++) last[j] = j < tail ? s[full * NR + j] : 0;         \
             }                                                                                       \
         }                                                                                           \
     }
-DEFINE_PACK_B(pack_b_f32, float, SAME)
-DEFINE_PACK_B(pack_b_f64, double, SAME)
+DEFINE_PACK_B(pack_b_f32, float, transpose_panel_f32)
+DEFINE_PACK_B(pack_b_f64, double, transpose_panel_f64)
 
 void ck_spack(const float *src, int64_t ld, int32_t transposed, int64_t k, int64_t n, float *dst) {
     pack_b_f32(src, ld, transposed, 0, k, 0, n, k, dst);
