@@ -124,14 +124,6 @@ void ck_dpack(const double *src, int64_t ld, int32_t transposed, int64_t k, int6
     pack_b_f64(src, ld, transposed, 0, k, 0, n, k, dst);
 }
 
-// The row blocks of an mc-row block of A (mc ≤ MC): returns ceil(mc/MR); block bi is rows
-// starts[bi] ..< starts[bi + 1] (block_start's split, computed once instead of per k).
-static inline int64_t row_blocks(int64_t mc, int64_t starts[MC / MR + 2]) {
-    int64_t blocks = (mc + MR - 1) / MR;
-    for (int64_t bi = 0; bi <= blocks; bi++) starts[bi] = block_start(bi, blocks, mc);
-    return blocks;
-}
-
 // dst[r] = src[r] for r < rows, with the usual block heights (MR, MR − 1) as constants so the
 // copies become a few vector moves instead of a loop (the panels of A hold A's own values).
 #define COPY_ROW_BLOCK(dst, src, rows)                                                               \

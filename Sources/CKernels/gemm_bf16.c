@@ -164,7 +164,7 @@ static void pack_b_pairs(const float *src, int64_t ld, int32_t transposed, int64
 // zero. op(A)[i][kk] is src[i·ld + kk], or src[kk·ld + i] when `transposed`.
 static void pack_a_bf16(const float *src, int64_t ld, int32_t transposed, int64_t i0, int64_t mc, int64_t k0,
                         int64_t kc, int32_t words, void *dst) {
-    int64_t blocks = (mc + MR - 1) / MR, kp = (kc + 1) / 2;
+    int64_t starts[MC / MR + 2], blocks = row_blocks(mc, starts), kp = (kc + 1) / 2;
     const int32_t simd = simd_packing();
     if (words && transposed && simd) {
         uint32_t pairs[MC];
@@ -172,7 +172,7 @@ static void pack_a_bf16(const float *src, int64_t ld, int32_t transposed, int64_
             const float *s0 = src + (k0 + 2 * q) * ld + i0;
             bf16_pairs_avx512(s0, 2 * q + 1 < kc ? s0 + ld : NULL, mc, pairs);
             for (int64_t bi = 0; bi < blocks; bi++) {
-                int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0;
+                int64_t r0 = starts[bi], rows = starts[bi + 1] - r0;
                 memcpy((uint32_t *)dst + r0 * kp + q * rows, pairs + r0, (size_t)rows * sizeof(uint32_t));
             }
         }
@@ -190,7 +190,7 @@ static void pack_a_bf16(const float *src, int64_t ld, int32_t transposed, int64_
         return;
     }
     for (int64_t bi = 0; bi < blocks; bi++) {
-        int64_t r0 = block_start(bi, blocks, mc), rows = block_start(bi + 1, blocks, mc) - r0;
+        int64_t r0 = starts[bi], rows = starts[bi + 1] - r0;
         if (words) {
             uint32_t *panel = (uint32_t *)dst + r0 * kp;
             for (int64_t q = 0; q < kp; q++) {

@@ -22,6 +22,14 @@
 // block is a lone inefficient remainder. Block `bi` of `blocks` over `m` rows starts here:
 static inline int64_t block_start(int64_t bi, int64_t blocks, int64_t m) { return bi * m / blocks; }
 
+// The row blocks of an mc-row block of A (mc ≤ MC): returns ceil(mc/MR); block bi is rows
+// starts[bi] ..< starts[bi + 1] (block_start's split, computed once instead of per k).
+static inline int64_t row_blocks(int64_t mc, int64_t starts[MC / MR + 2]) {
+    int64_t blocks = (mc + MR - 1) / MR;
+    for (int64_t bi = 0; bi <= blocks; bi++) starts[bi] = block_start(bi, blocks, mc);
+    return blocks;
+}
+
 // Calls BODY(rows, …) with the row count R as a compile-time constant (1…MR), so that the
 // accumulator arrays of the always-inline kernel bodies become registers.
 #define DISPATCH_ROWS(R, BODY, ...)                                                                \

@@ -1,3 +1,4 @@
+import Tensor
 import TextCorpus
 
 /// A size that determines how much memory a `LanguageModel` and its workspaces take.
@@ -71,11 +72,13 @@ public struct ModelMemory: Sendable, Equatable {
             steps1, lstm ? steps1 : 0, lstm ? MemorySize.product(n, h) : 0,
             MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0, MemorySize.product(4, bh),
         ])
-        // One RecurrentScratch for all layers: W_hh packed in 16-column panels (as W_hhᵀ, H×G·H, or
-        // as W_hh, G·H×H, whichever is larger) and backward's gate and input gradients.
+        // One RecurrentScratch for all layers: W_hh packed in panels (as W_hhᵀ, H×G·H, or as W_hh,
+        // G·H×H, whichever is larger; `ck_packed_count` without overflow) and backward's gate and
+        // input gradients.
         let widestInput = l > 1 ? innerInput.map { max($0, e) } : e
         func packed(k: Int, n columns: Int) -> Int? {
-            MemorySize.sum([columns, 15]).flatMap { MemorySize.product($0 / 16 * 16, k) }
+            let w = PackedMatrix<Float>.panelWidth
+            return MemorySize.sum([columns, w - 1]).flatMap { MemorySize.product($0 / w * w, k) }
         }
         let packedWeight = packed(k: h, n: g).flatMap { a in packed(k: g, n: h).map { max(a, $0) } }
         let scratch = MemorySize.sum([packedWeight, MemorySize.product(n, g), gru ? MemorySize.product(n, g) : 0,

@@ -230,7 +230,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let gates = gxP + row * g
                 packed.multiply(m: m, a: hsP + row * h, lda: h, into: gates, ldc: g, accumulate: true,
-                                       threads: gemmThreads)
+                                threads: gemmThreads)
                 CellKernels.lstmForward(batch: m, hidden: h, gates: gates, cPrev: csP + row * h,
                                         c: csP + next * h, tanhC: tcP + row * h, hOut: hsP + next * h)
             }
@@ -241,7 +241,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 let hhs = ghP + row * g
                 Kernels.broadcastRows(w.bhh, into: hhs, rows: m, cols: g)
                 packed.multiply(m: m, a: hsP + row * h, lda: h, into: hhs, ldc: g, accumulate: true,
-                                       threads: gemmThreads)
+                                threads: gemmThreads)
                 CellKernels.gruForward(batch: m, hidden: h, gx: gxP + row * g, gh: hhs,
                                        hPrev: hsP + row * h, hOut: hsP + next * h)
             }
@@ -250,7 +250,7 @@ public final class RecurrentLayer<Scalar: Real> {
                 let row = s * b + s0, next = (s + 1) * b + s0
                 let pre = gxP + row * g
                 packed.multiply(m: m, a: hsP + row * h, lda: h, into: pre, ldc: g, accumulate: true,
-                                       threads: gemmThreads)
+                                threads: gemmThreads)
                 CellKernels.rnnForward(count: m * h, pre: pre, hOut: hsP + next * h)
             }
         }
@@ -303,7 +303,7 @@ public final class RecurrentLayer<Scalar: Real> {
         let w = W
         let capacity = maxSteps * batchCapacity
         scratch.reserveGradients(gates: capacity * g, hiddenGates: cell == .gru ? capacity * g : 0,
-                                  input: capacity * inputSize)
+                                 input: capacity * inputSize)
         let hsP = hs.pointer.baseAddress!, dGxP = scratch.gates.pointer.baseAddress!
         let dhC = dhCarry.pointer.baseAddress!, dcC = dcCarry.pointer.baseAddress!
         if let finalHGradient { Kernels.copy(finalHGradient, into: dhC, count: bh) } else { Kernels.fill(dhC, count: bh) }
@@ -365,7 +365,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                          tanhC: tcP + row * h, dGates: dGates, dh: dhP, dc: dcP)
                 observer?(s, dhP, dcP)
                 packed.multiply(m: m, a: dGates, lda: g, into: dhC, ldc: h, accumulate: false,
-                                        threads: gemmThreads)
+                                threads: gemmThreads)
             }
         case .gru:
             let ghP = gh.pointer.baseAddress!, dGhP = scratch.hiddenGates.pointer.baseAddress!
@@ -377,7 +377,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                         dGx: dGxP + row * g, dGh: dhh, dh: dhP)
                 observer?(s, dhP, nil)
                 packed.multiply(m: m, a: dhh, lda: g, into: dhC, ldc: h, accumulate: true,
-                                        threads: gemmThreads)
+                                threads: gemmThreads)
             }
         case .rnn:
             for s in stride(from: t - 1, through: 0, by: -1) {
@@ -387,7 +387,7 @@ public final class RecurrentLayer<Scalar: Real> {
                                         hOut: hsP + (row + b) * h, dPre: dPre, dh: dhP)
                 observer?(s, dhP, nil)
                 packed.multiply(m: m, a: dPre, lda: g, into: dhC, ldc: h, accumulate: false,
-                                        threads: gemmThreads)
+                                threads: gemmThreads)
             }
         }
     }

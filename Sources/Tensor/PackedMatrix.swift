@@ -27,7 +27,8 @@ public final class PackedMatrix<Scalar: Real>: @unchecked Sendable {
 
     /// Packs B (k×n). `source` is B, row-major with row stride `ld`, or, when `transposed`, Bᵀ
     /// (n×k, row stride `ld`; e.g. a weight W of shape out×in for products A·Wᵀ). Reallocates only
-    /// when the packing needs more room than it has (so matrices of two shapes can take turns). `operands` fixes the precision of every product with this packing.
+    /// when the packing needs more room than it has (so matrices of two shapes can take turns).
+    /// `operands` fixes the precision of every product with this packing.
     public func pack(_ source: UnsafePointer<Scalar>, ld: Int, transposed: Bool, k: Int, n: Int,
                      operands: OperandPrecision = .f32) {
         let count = Int(ck_packed_count(Int64(k), Int64(n)))
