@@ -93,18 +93,24 @@ extension Real {
 
     public static func _softmaxCrossEntropy(logits: UnsafePointer<Self>, rows: Int, cols: Int, targets: UnsafePointer<Int32>,
         logSumExp: UnsafeMutablePointer<Self>) -> Double {
-        var total = 0.0
-        for r in 0..<rows {
-            let row = logits + r * cols
-            var m = row[0]
-            for j in 1..<cols { m = Swift.max(m, row[j]) }
-            var s: Self = 0
-            for j in 0..<cols { s += kernelExp(row[j] - m) }
-            let lse = m + kernelLog(s)
-            logSumExp[r] = lse
-            total += Double(lse - row[Int(targets[r])])
+        // The exponentials of a row go to a buffer first, so that their loop (no reduction in it)
+        // vectorizes; the sum then runs in column order as before, so the bits do not change.
+        withUnsafeTemporaryAllocation(of: Self.self, capacity: cols) { exps in
+            let e = exps.baseAddress!
+            var total = 0.0
+            for r in 0..<rows {
+                let row = logits + r * cols
+                var m = row[0]
+                for j in 1..<cols { m = Swift.max(m, row[j]) }
+                for j in 0..<cols { e[j] = kernelExp(row[j] - m) }
+                var s: Self = 0
+                for j in 0..<cols { s += e[j] }
+                let lse = m + kernelLog(s)
+                logSumExp[r] = lse
+                total += Double(lse - row[Int(targets[r])])
+            }
+            return total
         }
-        return total
     }
 
     public static func _softmaxCrossEntropyBackward(logits: UnsafePointer<Self>, rows: Int, cols: Int, targets: UnsafePointer<Int32>,
