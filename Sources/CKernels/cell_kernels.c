@@ -1,4 +1,4 @@
-// Float cell kernels: see ckernels.h. Each kernel body is written once as plain loops in an
+// Float cell kernels (and the column sums of their bias gradients): see ckernels.h. Each kernel body is written once as plain loops in an
 // always-inline function and instantiated three times: inside an AVX-512 function (the compiler
 // vectorizes the loops 16 lanes wide), an AVX2+FMA one (8 lanes) and a portable one; the GEMM
 // engine's choice for the calling thread (`ck_gemm_isa`) picks one.
@@ -107,6 +107,21 @@ INLINE void rnn_forward_body(int64_t count, const float *pre, float *h_out) {
     SAFE_LOOP
     for (int64_t i = 0; i < count; i++) h_out[i] = fast_tanh(pre[i]);
 }
+// Column sums row by row (the matrix streamed in order; the sums, a few KiB, stay in L1), each
+// column added in row order.
+INLINE void column_sums_body(int64_t rows, int64_t cols, const float *restrict matrix, int64_t stride,
+                             float *restrict sums, float *restrict second) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = matrix + r * stride;
+        if (second) {
+            SAFE_LOOP
+            for (int64_t j = 0; j < cols; j++) { sums[j] += row[j]; second[j] += row[j]; }
+        } else {
+            SAFE_LOOP
+            for (int64_t j = 0; j < cols; j++) sums[j] += row[j];
+        }
+    }
+}
 INLINE void exp_body(int64_t count, const float *x, float *y) {
     SAFE_LOOP
     for (int64_t i = 0; i < count; i++) y[i] = fast_exp(x[i]);
@@ -144,5 +159,8 @@ INSTANTIATE(ck_gru_backward, gru_backward_body,
             (batch, h, d_out, dh_carry, gates, gh, h_prev, d_gx, d_gh, dh))
 INSTANTIATE(ck_rnn_forward, rnn_forward_body, (int64_t count, const float *pre, float *h_out),
             (count, pre, h_out))
+INSTANTIATE(ck_add_column_sums, column_sums_body,
+            (int64_t rows, int64_t cols, const float *matrix, int64_t stride, float *sums, float *second),
+            (rows, cols, matrix, stride, sums, second))
 INSTANTIATE(ck_exp, exp_body, (int64_t count, const float *x, float *y), (count, x, y))
 INSTANTIATE(ck_tanh, rnn_forward_body, (int64_t count, const float *x, float *y), (count, x, y))

@@ -321,8 +321,14 @@ public final class RecurrentLayer<Scalar: Real> {
         let gIH = parameters.gradients(weightIH).baseAddress!, gHH = parameters.gradients(weightHH).baseAddress!
         ParallelGemm.gemm(threads: threads, operands: operands, transA: true, transB: false, m: g, n: h, k: n, a: dHidden, lda: g,
                     b: hsP, ldb: h, c: gHH, ldc: h, accumulate: true)
-        Kernels.addColumnSums(dGxP, rows: n, cols: g, into: parameters.gradients(biasIH).baseAddress!, threads: threads)
-        Kernels.addColumnSums(dHidden, rows: n, cols: g, into: parameters.gradients(biasHH).baseAddress!, threads: threads)
+        let gBIH = parameters.gradients(biasIH).baseAddress!, gBHH = parameters.gradients(biasHH).baseAddress!
+        if cell == .gru {
+            Kernels.addColumnSums(dGxP, rows: n, cols: g, into: gBIH, threads: threads)
+            Kernels.addColumnSums(dHidden, rows: n, cols: g, into: gBHH, threads: threads)
+        } else {
+            // Both biases get the column sums of the same gate gradients: one pass over them.
+            Kernels.addColumnSums(dGxP, rows: n, cols: g, into: gBIH, alsoInto: gBHH, threads: threads)
+        }
         if let (table, v) = tableOfLastForward {
             // Input rows are table rows: sum the gate gradients per table row (S, V×G·H); then
             // ∂W_ih += Sᵀ·table and ∂table = S·W_ih.

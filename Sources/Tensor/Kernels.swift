@@ -23,7 +23,7 @@ public enum Kernels {
     public static func addColumnSums<S: Real>(
         _ matrix: UnsafePointer<S>, rows: Int, cols: Int, stride: Int? = nil, into sums: UnsafeMutablePointer<S>
     ) {
-        S._addColumnSums(matrix, rows: rows, cols: cols, stride: stride ?? cols, into: sums)
+        S._addColumnSums(matrix, rows: rows, cols: cols, stride: stride ?? cols, into: sums, alsoInto: nil)
     }
 
     /// `broadcastRows` with the rows split between up to `threads` threads (`ParallelChunks`).
@@ -47,11 +47,15 @@ public enum Kernels {
 
     /// `addColumnSums` of a rows×cols matrix (stride `cols`) with the columns split between up to
     /// `threads` threads; each column is summed in row order, so the result does not depend on them.
+    /// With `second`, the same sums are also added into it (one read of the matrix for two
+    /// gradients that get the same column sums); each result has the bits of a call of its own.
     public static func addColumnSums<S: Real>(
-        _ matrix: UnsafePointer<S>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<S>, threads: Int
+        _ matrix: UnsafePointer<S>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<S>,
+        alsoInto second: UnsafeMutablePointer<S>? = nil, threads: Int
     ) {
         ParallelChunks.run(extent: cols, itemCost: rows, threads: threads) { _, c in
-            S._addColumnSums(matrix + c.lowerBound, rows: rows, cols: c.count, stride: cols, into: sums + c.lowerBound)
+            S._addColumnSums(matrix + c.lowerBound, rows: rows, cols: c.count, stride: cols, into: sums + c.lowerBound,
+                             alsoInto: second.map { $0 + c.lowerBound })
         }
     }
 

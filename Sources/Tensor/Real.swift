@@ -75,6 +75,10 @@ extension Float: Real {
     @inline(__always) public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
     @inline(__always) public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
     @inline(__always) public static func kernelLog(_ x: Float) -> Float { Foundation.log(x) }
+    public static func _addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int,
+                                      into sums: UnsafeMutablePointer<Float>, alsoInto second: UnsafeMutablePointer<Float>?) {
+        ck_add_column_sums(Int64(rows), Int64(cols), matrix, Int64(stride), sums, second)
+    }
     // Cell kernels: the C versions (AVX-512 when available) of the generic loops in RealKernels.
     public static func _lstmForward(batch: Int, hidden h: Int, gates: UnsafeMutablePointer<Float>,
                                     cPrev: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,

@@ -6,7 +6,8 @@
 public protocol RealKernels {
     static func _broadcastRows(_ row: UnsafePointer<Self>, into matrix: UnsafeMutablePointer<Self>, rows: Int, cols: Int)
     static func _broadcastRowSum(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, into matrix: UnsafeMutablePointer<Self>, rows: Int, cols: Int)
-    static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, stride: Int, into sums: UnsafeMutablePointer<Self>)
+    static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, stride: Int, into sums: UnsafeMutablePointer<Self>,
+                               alsoInto second: UnsafeMutablePointer<Self>?)
     static func _copy(_ src: UnsafePointer<Self>, srcStride: Int, into dst: UnsafeMutablePointer<Self>, dstStride: Int, rows: Int, cols: Int)
     static func _add(_ src: UnsafePointer<Self>, srcStride: Int, into dst: UnsafeMutablePointer<Self>, dstStride: Int, rows: Int, cols: Int)
     static func _sum(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, into out: UnsafeMutablePointer<Self>, count: Int)
@@ -45,10 +46,11 @@ extension Real {
     }
 
     public static func _addColumnSums(_ matrix: UnsafePointer<Self>, rows: Int, cols: Int, stride: Int,
-                                      into sums: UnsafeMutablePointer<Self>) {
+                                      into sums: UnsafeMutablePointer<Self>, alsoInto second: UnsafeMutablePointer<Self>?) {
         for r in 0..<rows {
             let row = matrix + r * stride
             for j in 0..<cols { sums[j] += row[j] }
+            if let second { for j in 0..<cols { second[j] += row[j] } }
         }
     }
 

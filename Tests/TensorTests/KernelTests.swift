@@ -51,6 +51,43 @@ import Testing
         #expect(grad[5] < 0 && grad[3] > 0)
     }
 
+    /// The Float column sums (C kernels, both ISAs this machine has) add into one or two outputs
+    /// with the bits of a plain row-order loop per output, on odd shapes and a row stride wider
+    /// than the columns, split between threads or not.
+    @Test(arguments: [false, true]) func columnSumsMatchPlainLoopsBitForBit(portable: Bool) {
+        KernelFeatures.forcePortable(portable)
+        defer { KernelFeatures.forcePortable(false) }
+        for (rows, cols) in [(1, 1), (7, 31), (13, 33), (97, 65), (301, 512)] {
+            let stride = cols + 3
+            let matrix = (0..<(rows * stride)).map { Float(($0 * 7919) % 1000) / 37 - 13.5 }
+            let first0 = (0..<cols).map { Float($0) * 0.1 }, second0 = (0..<cols).map { Float($0) * -0.3 }
+            var first = first0, second = second0, single = first0
+            var expectedFirst = first0, expectedSecond = second0
+            for r in 0..<rows {
+                for j in 0..<cols { expectedFirst[j] += matrix[r * stride + j] }
+                for j in 0..<cols { expectedSecond[j] += matrix[r * stride + j] }
+            }
+            matrix.withUnsafeBufferPointer { m in
+                Kernels.addColumnSums(m.baseAddress!, rows: rows, cols: cols, stride: stride, into: &single)
+                first.withUnsafeMutableBufferPointer { f in second.withUnsafeMutableBufferPointer { s in
+                    Float._addColumnSums(m.baseAddress!, rows: rows, cols: cols, stride: stride,
+                                         into: f.baseAddress!, alsoInto: s.baseAddress!)
+                } }
+            }
+            #expect(single == expectedFirst, "\(rows)×\(cols) one output")
+            #expect(first == expectedFirst && second == expectedSecond, "\(rows)×\(cols) two outputs")
+            // Dense rows, the columns split between two threads (301 × 512 is large enough to split).
+            let dense = (0..<(rows * cols)).map { Float(($0 * 104_729) % 997) / 29 - 17 }
+            var a = first0, b = second0, ea = first0, eb = second0
+            for r in 0..<rows { for j in 0..<cols { ea[j] += dense[r * cols + j]; eb[j] += dense[r * cols + j] } }
+            dense.withUnsafeBufferPointer { m in a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in
+                Kernels.addColumnSums(m.baseAddress!, rows: rows, cols: cols, into: ap.baseAddress!,
+                                      alsoInto: bp.baseAddress!, threads: 2)
+            } } }
+            #expect(a == ea && b == eb, "\(rows)×\(cols) dense, 2 threads")
+        }
+    }
+
     @Test func orthogonalInitializerIsOrthogonal() {
         var rng = RNG(seed: 5)
         let n = 16

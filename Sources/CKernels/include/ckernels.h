@@ -92,6 +92,11 @@ void ck_gru_backward(int64_t batch, int64_t h, const float *d_out, float *dh_car
                      const float *gates, const float *gh, const float *h_prev, float *d_gx,
                      float *d_gh, float *dh);
 void ck_rnn_forward(int64_t count, const float *pre, float *h_out);
+/// sums[j] += Σ_r matrix[r·stride + j] for j < cols, and the same into `second` unless it is NULL
+/// (the two bias gradients of an LSTM or RNN layer, from one read of the matrix). Each column is
+/// summed in row order onto its initial value, as separate scalar loops would: the same bits.
+void ck_add_column_sums(int64_t rows, int64_t cols, const float *matrix, int64_t stride, float *sums,
+                        float *second);
 /// e^x and tanh(x) of `count` values (for tests of the approximations as the kernels run them).
 void ck_exp(int64_t count, const float *x, float *y);
 void ck_tanh(int64_t count, const float *x, float *y);
