@@ -1,7 +1,8 @@
-// Float cell kernels (and the column sums of their bias gradients): see ckernels.h. Each kernel body is written once as plain loops in an
-// always-inline function and instantiated three times: inside an AVX-512 function (the compiler
-// vectorizes the loops 16 lanes wide), an AVX2+FMA one (8 lanes) and a portable one; the GEMM
-// engine's choice for the calling thread (`ck_gemm_isa`) picks one.
+// Float cell kernels, and the column sums of their bias gradients: see ckernels.h. Each kernel
+// body is written once as plain loops in an always-inline function and instantiated three times:
+// inside an AVX-512 function (the compiler vectorizes the loops 16 lanes wide), an AVX2+FMA one
+// (8 lanes) and a portable one; the GEMM engine's choice for the calling thread (`ck_gemm_isa`)
+// picks one.
 #include "ckernels.h"
 #include <string.h>
 
@@ -11,8 +12,8 @@
 
 INLINE void lstm_forward_body(int64_t batch, int64_t h, float *restrict gates, const float *c_prev,
                               float *c, float *restrict tanh_c, float *restrict h_out) {
-    // Two passes per row, each with few constants live (one fused loop spilled registers on
-    // AVX2): the gates' nonlinearities over i, f (adjacent), g and o; then the state update.
+    // Four loops per row, each with few constants live (one fused loop spilled registers on
+    // AVX2): σ over i and f (adjacent), tanh over g, σ over o; then the state update.
     // Every element goes through the same operations as in one pass, so the bits are the same.
     for (int64_t b = 0; b < batch; b++) {
         float *i = gates + b * 4 * h, *f = i + h, *g = i + 2 * h, *o = i + 3 * h;
@@ -65,7 +66,7 @@ INLINE void gru_forward_body(int64_t batch, int64_t h, float *restrict gx, const
         const float *hr = gh + b * 3 * h, *hz = hr + h, *hn = hr + 2 * h;
         const float *hp = h_prev + b * h;
         float *ho = h_out + b * h;
-        // Two passes, as in the LSTM: r and z (adjacent), then n and the state update.
+        // As in the LSTM, separate loops: σ over r and z (adjacent), then n and the state update.
         SAFE_LOOP
         for (int64_t j = 0; j < 2 * h; j++) r[j] = fast_sigmoid(r[j] + hr[j]);
         SAFE_LOOP

@@ -51,7 +51,7 @@ import Testing
         #expect(grad[5] < 0 && grad[3] > 0)
     }
 
-    /// The Float column sums (C kernels, both ISAs this machine has) add into one or two outputs
+    /// The Float column sums (C kernels: this machine's vector kernel and the portable one) add into one or two outputs
     /// with the bits of a plain row-order loop per output, on odd shapes and a row stride wider
     /// than the columns, split between threads or not.
     @Test(arguments: [false, true]) func columnSumsMatchPlainLoopsBitForBit(portable: Bool) {
